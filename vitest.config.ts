@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+// Integration tests share one local stack (started by `npm test`); each test
+// file uses its own endpoints, queues and users, so files may run in parallel.
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    pool: "forks",
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
