@@ -1,0 +1,29 @@
+// The stack's API port, laid out like Supabase's gateway: Edge Functions at
+// /functions/v1 and Storage at /storage/v1.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+
+export type Mount = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
+
+export function createApiServer(mounts: Record<string, Mount>, log: (line: string) => void): Server {
+  const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
+  return createServer(async (req, res) => {
+    const url = req.url ?? "/";
+    if (url === "/health") {
+      res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
+      return;
+    }
+    const prefix = prefixes.find((p) => url === p || url.startsWith(`${p}/`) || url.startsWith(`${p}?`));
+    if (!prefix) {
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ message: `no local service at ${url.split("?")[0]}` }));
+      return;
+    }
+    try {
+      await mounts[prefix](req, res, url.slice(prefix.length) || "/");
+    } catch (error) {
+      log(`${req.method} ${url.split("?")[0]} failed: ${(error as Error).stack ?? error}`);
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ message: "internal error in the local stack" }));
+    }
+  });
+}

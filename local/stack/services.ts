@@ -1,0 +1,76 @@
+// The stack's long-running process: the API port (functions gateway and
+// Storage), the RunPod emulator and the pg_net worker. `stack start` runs it
+// detached; SIGTERM stops every part and the Deno children with it.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { createFunctionsGateway } from "../gateway/functions.ts";
+import { startNetWorker } from "../net/worker.ts";
+import { defaultConfig, startRunpodEmulator } from "../runpod/server.ts";
+import { createStorageHandler } from "../storage/server.ts";
+import { createApiServer } from "./api-server.ts";
+import { repoRoot, resolveConfig, stackEnv } from "./config.ts";
+
+const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+
+async function main() {
+  const config = resolveConfig(process.argv.slice(2));
+  const env = await stackEnv(config);
+  const storageDir = join(config.stateDir, "storage");
+  mkdirSync(storageDir, { recursive: true });
+
+  const functions = createFunctionsGateway({
+    functionsDir: join(repoRoot, "supabase", "functions"),
+    configFile: join(repoRoot, "supabase", "config.toml"),
+    jwtSecret: env.JWT_SECRET,
+    log,
+    env: {
+      SUPABASE_URL: env.SUPABASE_URL,
+      SUPABASE_DB_URL: env.SUPABASE_DB_URL,
+      SUPABASE_ANON_KEY: env.SUPABASE_ANON_KEY,
+      SUPABASE_SERVICE_ROLE_KEY: env.SUPABASE_SERVICE_ROLE_KEY,
+      // On a hosted project these are function secrets (`supabase secrets set`).
+      RUNPOD_API_KEY: env.RUNPOD_API_KEY,
+      PGPOD_DISPATCH_SECRET: env.PGPOD_DISPATCH_SECRET,
+      PGPOD_WEBHOOK_SECRET: env.PGPOD_WEBHOOK_SECRET,
+    },
+  });
+  const storage = createStorageHandler({
+    dbUrl: env.SUPABASE_DB_URL,
+    jwtSecret: env.JWT_SECRET,
+    dataDir: storageDir,
+    publicUrl: env.SUPABASE_URL,
+    log: (line) => log(`[storage] ${line}`),
+  });
+  const api = createApiServer({ "/functions/v1": functions.handle, "/storage/v1": storage.handle }, log);
+  await new Promise<void>((resolve, reject) => {
+    api.once("error", reject);
+    api.listen(config.apiPort, "127.0.0.1", resolve);
+  });
+  const runpod = await startRunpodEmulator({
+    port: config.runpodPort,
+    host: "127.0.0.1",
+    apiKey: env.RUNPOD_API_KEY,
+    config: defaultConfig(),
+    log: (line) => log(`[runpod] ${line}`),
+  });
+  const net = await startNetWorker({ dbUrl: env.SUPABASE_DB_URL, log: (line) => log(`[pg_net] ${line}`) });
+  log(`ready: api ${env.SUPABASE_URL}, runpod ${runpod.url}`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    log("stopping");
+    await Promise.allSettled([net.stop(), runpod.close(), functions.close(), storage.close()]);
+    api.closeAllConnections();
+    await new Promise((resolve) => api.close(resolve));
+    process.exit(0);
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+main().catch((error) => {
+  log(`services failed to start: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+});

@@ -1,0 +1,211 @@
+// `npm run stack -- start | stop | status | reset | env`: one local,
+// Docker-free Supabase-like stack per state folder.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import postgres from "postgres";
+import { repoRoot, resolveConfig, stackEnv, type StackConfig } from "./config.ts";
+import * as pg from "./postgres.ts";
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const pidFile = (c: StackConfig) => join(c.stateDir, "services.pid");
+const servicesLog = (c: StackConfig) => join(c.stateDir, "services.log");
+const sqlDir = join(repoRoot, "local", "sql");
+
+function servicesPid(c: StackConfig): number | undefined {
+  if (!existsSync(pidFile(c))) return undefined;
+  const pid = Number(readFileSync(pidFile(c), "utf8"));
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+async function assertPortsFree(c: StackConfig, which: Array<"dbPort" | "apiPort" | "runpodPort">) {
+  const flags = { dbPort: "--db-port", apiPort: "--api-port", runpodPort: "--runpod-port" };
+  for (const key of which) {
+    if (!(await portFree(c[key]))) {
+      throw new Error(
+        `port ${c[key]} is already in use on 127.0.0.1, so the stack cannot start there.\n` +
+          `Stop whatever holds it, or pick another port with ${flags[key]} (or PGPOD_${key.replace("Port", "").toUpperCase()}_PORT).`,
+      );
+    }
+  }
+}
+
+/** Local stand-ins for what a hosted database has and Debian's Postgres lacks. */
+async function applyPlatform(c: StackConfig, dbUrl: string) {
+  const platform = join(sqlDir, "platform");
+  pg.runSqlFiles(c, readdirSync(platform).filter((f) => f.endsWith(".sql")).sort().map((f) => join(platform, f)));
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  try {
+    // The real pgmq when this Postgres has it; the SQL stand-in otherwise.
+    await sql`create extension if not exists pgmq`.catch(() => undefined);
+    const [{ real }] = await sql`select exists (select 1 from pg_extension where extname = 'pgmq') as real`;
+    say(real ? "pgmq: using the installed extension" : "pgmq: extension not available, using the local stand-in");
+    if (!real) pg.runSqlFiles(c, [join(sqlDir, "pgmq.sql")]);
+  } finally {
+    await sql.end();
+  }
+  pg.runSqlFiles(c, [join(sqlDir, "pg_net.sql")]);
+  const storageSql = join(sqlDir, "storage_server.sql");
+  if (existsSync(storageSql)) pg.runSqlFiles(c, [storageSql]);
+}
+
+function supabaseCli(args: string[]): void {
+  const result = spawnSync(join(repoRoot, "node_modules", ".bin", "supabase"), args, {
+    cwd: repoRoot,
+    encoding: "utf8",
+    env: { ...process.env, PGSSLMODE: "disable", SUPABASE_YES: "1" },
+  });
+  if (result.status !== 0) {
+    throw new Error(`supabase ${args[0]} ${args[1] ?? ""} failed:\n${(result.stdout + result.stderr).trim()}`);
+  }
+}
+
+/** Lets the kick trigger and pg_cron find the local functions gateway. */
+async function writeVaultSecrets(dbUrl: string, apiUrl: string, dispatchSecret: string) {
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  try {
+    for (const [name, value] of [["pgpod_project_url", apiUrl], ["pgpod_dispatch_secret", dispatchSecret]]) {
+      const [existing] = await sql`select id from vault.secrets where name = ${name}`;
+      if (existing) await sql`select vault.update_secret(${existing.id}, ${value})`;
+      else await sql`select vault.create_secret(${value}, ${name})`;
+    }
+  } finally {
+    await sql.end();
+  }
+}
+
+async function waitForServices(c: StackConfig, pid: number, urls: string[]) {
+  const deadline = Date.now() + 60_000;
+  for (const url of urls) {
+    for (;;) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        throw new Error(`the stack's services exited while starting; see ${servicesLog(c)}:\n` +
+          readFileSync(servicesLog(c), "utf8").split("\n").slice(-15).join("\n"));
+      }
+      const ok = await fetch(url).then((r) => r.status < 500, () => false);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`${url} did not answer within 60 s; see ${servicesLog(c)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+export async function start(c: StackConfig): Promise<void> {
+  if (pg.clusterRunning(c) && servicesPid(c)) {
+    say(`pgpod stack is already running (state ${c.stateDir}); "npm run stack -- env" prints its settings.`);
+    return;
+  }
+  const env = await stackEnv(c);
+  const fresh = !pg.isInitialised(c);
+  if (!pg.clusterRunning(c)) {
+    await assertPortsFree(c, ["dbPort"]);
+    if (fresh) {
+      say(`initialising a PostgreSQL 15 cluster in ${pg.dbDir(c)}`);
+      pg.initCluster(c);
+    }
+    say(`starting PostgreSQL on 127.0.0.1:${c.dbPort}`);
+    pg.startCluster(c);
+  }
+  await assertPortsFree(c, ["apiPort", "runpodPort"]);
+  say("applying the platform bootstrap (roles, auth, vault, realtime, storage, pgmq, pg_net)");
+  await applyPlatform(c, env.SUPABASE_DB_URL);
+  say("applying migrations and seed with the Supabase CLI (db push)");
+  supabaseCli(["db", "push", `--db-url=${env.SUPABASE_DB_URL}`, "--include-all", "--include-seed", "--yes"]);
+  await writeVaultSecrets(env.SUPABASE_DB_URL, env.SUPABASE_URL, env.PGPOD_DISPATCH_SECRET);
+
+  say("starting the API gateway, Storage, the RunPod emulator and the pg_net worker");
+  const out = openSync(servicesLog(c), "a");
+  const child = spawn(
+    process.execPath,
+    [join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs"), join(repoRoot, "local", "stack", "services.ts"),
+      "--state-dir", c.stateDir, "--db-port", String(c.dbPort), "--api-port", String(c.apiPort),
+      "--runpod-port", String(c.runpodPort)],
+    { detached: true, stdio: ["ignore", out, out], cwd: repoRoot },
+  );
+  child.unref();
+  writeFileSync(pidFile(c), String(child.pid));
+  await waitForServices(c, child.pid!, [`${env.SUPABASE_URL}/health`, `${env.RUNPOD_EMULATOR_URL}/health`]);
+  say(`pgpod stack is running: API ${env.SUPABASE_URL}, DB ${env.SUPABASE_DB_URL}, RunPod emulator ${env.RUNPOD_EMULATOR_URL}`);
+}
+
+async function stopServices(c: StackConfig) {
+  const pid = servicesPid(c);
+  if (pid) {
+    // The services run in their own process group with their Deno children.
+    try {
+      process.kill(-pid, "SIGTERM");
+    } catch {
+      process.kill(pid, "SIGTERM");
+    }
+    const deadline = Date.now() + 10_000;
+    while (servicesPid(c) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (servicesPid(c)) {
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  if (existsSync(pidFile(c))) unlinkSync(pidFile(c));
+}
+
+export async function stop(c: StackConfig): Promise<void> {
+  const wasRunning = pg.clusterRunning(c) || servicesPid(c) !== undefined;
+  await stopServices(c);
+  pg.stopCluster(c);
+  say(wasRunning ? "pgpod stack stopped" : "pgpod stack was not running");
+}
+
+export async function reset(c: StackConfig): Promise<void> {
+  await stop(c);
+  say("removing the database and stored files");
+  rmSync(join(c.stateDir, "db"), { recursive: true, force: true });
+  rmSync(join(c.stateDir, "storage"), { recursive: true, force: true });
+  await start(c);
+}
+
+export async function status(c: StackConfig): Promise<boolean> {
+  const db = pg.clusterRunning(c);
+  const services = servicesPid(c) !== undefined;
+  say(`state folder: ${c.stateDir}`);
+  say(`PostgreSQL:   ${db ? `running on 127.0.0.1:${c.dbPort}` : "stopped"}`);
+  say(`services:     ${services ? `running (API :${c.apiPort}, RunPod emulator :${c.runpodPort})` : "stopped"}`);
+  return db && services;
+}
+
+export async function printEnv(c: StackConfig): Promise<void> {
+  const env = await stackEnv(c);
+  for (const [key, value] of Object.entries({ ...env, PGPOD_STATE_DIR: c.stateDir })) say(`${key}=${value}`);
+}
+
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  const config = resolveConfig(rest);
+  switch (command) {
+    case "start": await start(config); return 0;
+    case "stop": await stop(config); return 0;
+    case "reset": await reset(config); return 0;
+    case "status": return (await status(config)) ? 0 : 3;
+    case "env": await printEnv(config); return 0;
+    default:
+      say("usage: npm run stack -- <start|stop|status|reset|env> [--state-dir DIR] [--db-port N] [--api-port N] [--runpod-port N]");
+      return 2;
+  }
+}

@@ -1,0 +1,125 @@
+// `npm test`: a throw-away stack on free ports, then every suite against it,
+// then the stack is stopped whatever happened. Prints one closing line with
+// the totals.
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { repoRoot, resolveConfig, stackEnv } from "./stack/config.ts";
+import * as stack from "./stack/stack.ts";
+
+interface SuiteResult {
+  name: string;
+  passed: number;
+  failed: number;
+  ok: boolean;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv) {
+  process.stdout.write(`\n$ ${[cmd.replace(`${repoRoot}/`, ""), ...args].join(" ")}\n`);
+  const result = spawnSync(cmd, args, { cwd: repoRoot, env, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  process.stdout.write(result.stdout ?? "");
+  return { ok: result.status === 0, out: result.stdout ?? "" };
+}
+
+const bin = (name: string) => join(repoRoot, "node_modules", ".bin", name);
+
+function hasFiles(dir: string, suffix: string): boolean {
+  if (!existsSync(dir)) return false;
+  return readdirSync(dir, { recursive: true }).some((f) => String(f).endsWith(suffix));
+}
+
+function pgTap(env: NodeJS.ProcessEnv, dbPort: number): SuiteResult {
+  const dirs = ["supabase/tests", "local/tests"].filter((d) => hasFiles(join(repoRoot, d), ".sql"));
+  const { ok, out } = run("pg_prove", ["-h", "127.0.0.1", "-p", String(dbPort), "-U", "postgres", "-d", "postgres", "-r", "--ext", ".sql", ...dirs], env);
+  const total = Number(/Tests=(\d+)/.exec(out)?.[1] ?? 0);
+  const failedLine = /Failed (\d+)\/(\d+) subtests/g;
+  let failed = 0;
+  for (const m of out.matchAll(failedLine)) failed += Number(m[1]);
+  if (!ok && failed === 0) failed = 1;
+  return { name: "pgTAP", passed: total - failed, failed, ok };
+}
+
+function vitest(env: NodeJS.ProcessEnv, stateDir: string): SuiteResult {
+  const report = join(stateDir, "vitest.json");
+  const { ok } = run(bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], env);
+  if (!existsSync(report)) return { name: "vitest", passed: 0, failed: 1, ok: false };
+  const r = JSON.parse(readFileSync(report, "utf8"));
+  // A file that fails to load counts no failed test, but vitest still exits non-zero.
+  return { name: "vitest", passed: r.numPassedTests, failed: r.numFailedTests || (ok ? 0 : 1), ok };
+}
+
+function deno(env: NodeJS.ProcessEnv): SuiteResult[] {
+  const functionsDir = join(repoRoot, "supabase", "functions");
+  const entries = existsSync(functionsDir)
+    ? readdirSync(functionsDir).filter((f) => !f.startsWith("_") && existsSync(join(functionsDir, f, "index.ts")))
+    : [];
+  if (entries.length === 0) return [];
+  const results: SuiteResult[] = [];
+  for (const name of entries) {
+    const dir = join(functionsDir, name);
+    const config = existsSync(join(dir, "deno.json")) ? ["--config", join(dir, "deno.json")] : [];
+    const { ok } = run(bin("deno"), ["check", ...config, join(dir, "index.ts")], env);
+    results.push({ name: `deno check ${name}`, passed: ok ? 1 : 0, failed: ok ? 0 : 1, ok });
+  }
+  const { ok } = run(bin("deno"), ["lint", "supabase/functions"], env);
+  results.push({ name: "deno lint", passed: ok ? 1 : 0, failed: ok ? 0 : 1, ok });
+  return results;
+}
+
+function advisors(env: NodeJS.ProcessEnv, dbUrl: string): SuiteResult {
+  const { ok } = run(bin("supabase"), ["db", "advisors", `--remote=${dbUrl}`, "--level", "warn", "--fail-on", "warn"], { ...env, PGSSLMODE: "disable" });
+  return { name: "supabase db advisors", passed: ok ? 1 : 0, failed: ok ? 0 : 1, ok };
+}
+
+export async function main(args: string[]): Promise<number> {
+  const keep = args.includes("--keep");
+  const config = resolveConfig([
+    "--state-dir", join(repoRoot, ".pgpod-test"),
+    "--db-port", String(await freePort()),
+    "--api-port", String(await freePort()),
+    "--runpod-port", String(await freePort()),
+  ], {});
+  if (existsSync(config.stateDir) && statSync(config.stateDir).isDirectory()) {
+    await stack.stop(config).catch(() => undefined);
+    rmSync(config.stateDir, { recursive: true, force: true });
+  }
+  const started = Date.now();
+  const results: SuiteResult[] = [];
+  try {
+    await stack.start(config);
+    const env = { ...process.env, ...(await stackEnv(config)), PGPOD_STATE_DIR: config.stateDir, PGPASSWORD: "postgres" };
+    const dbUrl = env.SUPABASE_DB_URL;
+    results.push(pgTap(env, config.dbPort));
+    results.push(vitest(env, config.stateDir));
+    results.push(...deno(env));
+    results.push(advisors(env, dbUrl));
+  } catch (error) {
+    process.stderr.write(`\npgpod: ${(error as Error).message}\n`);
+    results.push({ name: "local stack", passed: 0, failed: 1, ok: false });
+  } finally {
+    if (!keep) {
+      await stack.stop(config);
+      rmSync(config.stateDir, { recursive: true, force: true });
+    }
+  }
+  process.stdout.write("\nSummary\n");
+  for (const r of results) {
+    process.stdout.write(`  ${r.ok ? "ok  " : "FAIL"} ${r.name}: ${r.passed} passed, ${r.failed} failed\n`);
+  }
+  const passed = results.reduce((n, r) => n + r.passed, 0);
+  const failed = results.reduce((n, r) => n + r.failed, 0);
+  process.stdout.write(`  took ${Math.round((Date.now() - started) / 1000)} s\n\ntests: ${passed} passed, ${failed} failed\n`);
+  return results.every((r) => r.ok) ? 0 : 1;
+}

@@ -1,0 +1,1 @@
+-- Demo endpoints and the documents example (filled in with the core SQL).
