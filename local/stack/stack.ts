@@ -126,7 +126,7 @@ export async function start(c: StackConfig): Promise<void> {
   say("applying the platform bootstrap (roles, auth, vault, realtime, storage, pgmq, pg_net)");
   await applyPlatform(c, env.SUPABASE_DB_URL);
   say("applying migrations and seed with the Supabase CLI (db push)");
-  supabaseCli(["db", "push", `--db-url=${env.SUPABASE_DB_URL}`, "--include-all", "--include-seed", "--yes"]);
+  supabaseCli(["db", "push", `--remote=${env.SUPABASE_DB_URL}`, "--include-all", "--include-seed", "--yes"]);
   await writeVaultSecrets(env.SUPABASE_DB_URL, env.SUPABASE_URL, env.PGPOD_DISPATCH_SECRET);
 
   say("starting the API gateway, Storage, the RunPod emulator and the pg_net worker");
