@@ -1,0 +1,90 @@
+// A Storage server on a free port for one test file: its own data folder, its
+// own JWT secret, and clients signed for any role. The clients are storage-js's
+// StorageClient, the same object supabase-js exposes as `supabase.storage`
+// (supabase-js itself needs a native WebSocket that Node 20 lacks).
+import { StorageClient } from "@supabase/storage-js";
+import { SignJWT } from "jose";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { createStorageHandler } from "../../local/storage/server.ts";
+
+export const dbUrl = process.env.SUPABASE_DB_URL ?? "";
+if (!dbUrl) throw new Error("storage tests need SUPABASE_DB_URL (a database with the platform SQL applied)");
+
+export interface StorageHarness {
+  url: string;
+  dataDir: string;
+  secret: string;
+  sql: postgres.Sql;
+  sign(claims: Record<string, unknown>, expiresIn?: string): Promise<string>;
+  /** A storage client whose requests carry `token`. */
+  client(token: string): StorageClient;
+  serviceClient(): Promise<StorageClient>;
+  anonClient(): Promise<StorageClient>;
+  userClient(sub: string): Promise<StorageClient>;
+  /** Every file under the data folder (relative), to prove what was or was not written. */
+  files(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export async function startStorage(): Promise<StorageHarness> {
+  const dataDir = await mkdtemp(join(tmpdir(), "storage-test-"));
+  const secret = `test-secret-${Math.random().toString(36).slice(2)}-0123456789abcdef`;
+  const key = new TextEncoder().encode(secret);
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const handler = createStorageHandler({ dbUrl, jwtSecret: secret, dataDir, publicUrl: url });
+  server.on("request", (req, res) => {
+    const prefix = "/storage/v1";
+    if (req.url?.startsWith(prefix)) void handler.handle(req, res, req.url.slice(prefix.length));
+    else res.writeHead(404).end();
+  });
+  const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
+
+  const sign = (claims: Record<string, unknown>, expiresIn = "1h") =>
+    new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setIssuedAt().setExpirationTime(expiresIn).sign(key);
+  const client = (token: string) =>
+    new StorageClient(`${url}/storage/v1`, { apikey: token, Authorization: `Bearer ${token}` });
+
+  async function files(): Promise<string[]> {
+    const entries = await readdir(dataDir, { recursive: true, withFileTypes: true });
+    return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dataDir.length + 1)).sort();
+  }
+
+  return {
+    url,
+    dataDir,
+    secret,
+    sql,
+    sign,
+    client,
+    serviceClient: async () => client(await sign({ role: "service_role" })),
+    anonClient: async () => client(await sign({ role: "anon" })),
+    userClient: async (sub) => client(await sign({ role: "authenticated", sub, aud: "authenticated" })),
+    files,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await handler.close();
+      await sql.end({ timeout: 5 });
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A bucket name no other test file uses. */
+export function uniqueBucket(label: string): string {
+  return `t-${label}-${process.pid}-${Date.now().toString(36)}`;
+}
+
+/** Removes buckets (and their rows) a test created, whatever state they are in. */
+export async function dropBuckets(sql: postgres.Sql, ids: string[]): Promise<void> {
+  await sql`delete from storage.objects where bucket_id = any(${ids}::text[])`;
+  await sql`delete from storage.buckets where id = any(${ids}::text[])`;
+}
