@@ -1,0 +1,108 @@
+// Everything the functions read from their environment, validated once at
+// start so a missing secret fails loudly at boot instead of mid-request.
+import { z } from "zod";
+
+const required = (name: string) => z.string({ error: `${name} is required` }).min(1, `${name} is required`);
+const httpUrl = (name: string) => required(name).pipe(z.url({ protocol: /^https?$/, error: `${name} must be an http(s) URL` }));
+
+const sharedEnv = {
+  SUPABASE_URL: httpUrl("SUPABASE_URL"),
+  SUPABASE_DB_URL: required("SUPABASE_DB_URL"),
+  SUPABASE_SERVICE_ROLE_KEY: required("SUPABASE_SERVICE_ROLE_KEY"),
+  PGPOD_WEBHOOK_SECRET: required("PGPOD_WEBHOOK_SECRET"),
+  /** Where RunPod reaches the functions, when SUPABASE_URL is an internal address. */
+  PGPOD_FUNCTIONS_URL: httpUrl("PGPOD_FUNCTIONS_URL").optional(),
+};
+
+const webhookEnv = z.object(sharedEnv);
+const dispatchEnv = z.object({
+  ...sharedEnv,
+  RUNPOD_API_KEY: required("RUNPOD_API_KEY"),
+  PGPOD_DISPATCH_SECRET: required("PGPOD_DISPATCH_SECRET"),
+});
+
+/** Bounds that keep one invocation inside Edge Function limits (150 s idle, 2 s CPU, 256 MB). */
+export interface Limits {
+  /** The dispatcher stops starting new work after this long. */
+  dispatchBudgetMs: number;
+  /** Concurrent RunPod requests per dispatch. */
+  parallelism: number;
+  /** Runs claimed per endpoint per dispatch, at most. */
+  maxRunsPerEndpoint: number;
+  /** Overdue runs polled per dispatch. */
+  reconcileBatch: number;
+  /** Per-request timeout for /run, /status and /cancel. */
+  runpodTimeoutMs: number;
+  /** Largest webhook body accepted (base64 outputs travel in it). */
+  webhookBodyBytes: number;
+  /** Largest output file downloaded from a URL. */
+  downloadBytes: number;
+  downloadTimeoutMs: number;
+  /** Lifetime of signed upload URLs handed to direct-upload workers. */
+  signedUploadTtlS: number;
+}
+
+export const defaultLimits: Limits = {
+  dispatchBudgetMs: 40_000,
+  parallelism: 8,
+  maxRunsPerEndpoint: 50,
+  reconcileBatch: 50,
+  runpodTimeoutMs: 8_000,
+  webhookBodyBytes: 32 * 1024 * 1024,
+  downloadBytes: 50 * 1024 * 1024,
+  downloadTimeoutMs: 30_000,
+  signedUploadTtlS: 7_200,
+};
+
+export interface SharedConfig {
+  supabaseUrl: string;
+  dbUrl: string;
+  serviceRoleKey: string;
+  webhookSecret: string;
+  /** Base of the functions' public URLs, without a trailing slash. */
+  functionsUrl: string;
+  limits: Limits;
+}
+
+export type WebhookConfig = SharedConfig;
+
+export interface DispatchConfig extends SharedConfig {
+  runpodApiKey: string;
+  dispatchSecret: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function parse<T extends z.ZodType>(schema: T, env: Env, fn: string): z.output<T> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => issue.message).join("; ");
+    throw new Error(`${fn}: invalid environment: ${problems}`);
+  }
+  return parsed.data;
+}
+
+function shared(env: z.output<typeof webhookEnv>, limits: Partial<Limits>): SharedConfig {
+  const supabaseUrl = env.SUPABASE_URL.replace(/\/+$/, "");
+  return {
+    supabaseUrl,
+    dbUrl: env.SUPABASE_DB_URL,
+    serviceRoleKey: env.SUPABASE_SERVICE_ROLE_KEY,
+    webhookSecret: env.PGPOD_WEBHOOK_SECRET,
+    functionsUrl: (env.PGPOD_FUNCTIONS_URL ?? `${supabaseUrl}/functions/v1`).replace(/\/+$/, ""),
+    limits: { ...defaultLimits, ...limits },
+  };
+}
+
+export function webhookConfig(env: Env, limits: Partial<Limits> = {}): WebhookConfig {
+  return shared(parse(webhookEnv, env, "pgpod-webhook"), limits);
+}
+
+export function dispatchConfig(env: Env, limits: Partial<Limits> = {}): DispatchConfig {
+  const parsed = parse(dispatchEnv, env, "pgpod-dispatch");
+  return {
+    ...shared(parsed, limits),
+    runpodApiKey: parsed.RUNPOD_API_KEY,
+    dispatchSecret: parsed.PGPOD_DISPATCH_SECRET,
+  };
+}

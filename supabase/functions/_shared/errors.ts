@@ -1,0 +1,16 @@
+/**
+ * The worker's output cannot be turned into stored files (bad base64, a URL
+ * answering 404, a storage_path outside the job's folder...). Trying again
+ * gives the same answer, so the job's attempt fails with this message.
+ */
+export class OutputError extends Error {
+  override name = "OutputError";
+}
+
+/**
+ * Storage or a file host did not answer properly. Nothing was recorded, so the
+ * webhook answers 5xx (RunPod retries) and the reconciler gets another chance.
+ */
+export class TransientError extends Error {
+  override name = "TransientError";
+}

@@ -1,0 +1,103 @@
+// Storage through supabase-js with the service key: the only place that holds
+// it. Uploads always upsert, so a repeated webhook overwrites the same
+// deterministic paths instead of failing on "already exists".
+import { createClient } from "@supabase/supabase-js";
+import { TransientError } from "./errors.ts";
+
+export interface StoredObject {
+  size: number;
+  contentType: string;
+}
+
+export interface SignedUpload {
+  /** Full URL a worker PUTs the bytes to; the token inside is the only credential. */
+  url: string;
+  path: string;
+}
+
+export interface StorageWriter {
+  /** Creates the bucket when missing; checked once per bucket per function instance. */
+  ensureBucket(bucket: string, isPublic: boolean): Promise<void>;
+  upload(bucket: string, path: string, bytes: Uint8Array, contentType: string): Promise<void>;
+  /** The object's size and type, or null when there is no such object. */
+  info(bucket: string, path: string): Promise<StoredObject | null>;
+  signedUploadUrl(bucket: string, path: string): Promise<SignedUpload>;
+}
+
+export interface StorageWriterOptions {
+  supabaseUrl: string;
+  serviceRoleKey: string;
+  /** Per-request timeout, so a hung Storage cannot hold a function until its wall-clock limit. */
+  timeoutMs: number;
+}
+
+interface ApiError {
+  message?: string;
+  status?: number;
+  statusCode?: string;
+  code?: string;
+}
+
+function isNotFound(error: ApiError): boolean {
+  return error.status === 404 || error.statusCode === "404" || error.code === "NoSuchKey" ||
+    error.code === "NoSuchBucket" || error.code === "not_found";
+}
+
+function failure(action: string, error: ApiError): TransientError {
+  const status = error.status ?? error.statusCode;
+  return new TransientError(`Storage ${action} failed${status ? ` (${status})` : ""}: ${error.message ?? "unknown error"}`);
+}
+
+export function storageWriter(options: StorageWriterOptions): StorageWriter {
+  const timedFetch: typeof fetch = (input, init) =>
+    fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(options.timeoutMs) });
+  const client = createClient(options.supabaseUrl, options.serviceRoleKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    global: { fetch: timedFetch },
+  });
+  const storage = client.storage;
+  const buckets = new Map<string, Promise<void>>();
+
+  async function createIfMissing(bucket: string, isPublic: boolean): Promise<void> {
+    const found = await storage.getBucket(bucket);
+    if (!found.error) return;
+    if (!isNotFound(found.error as ApiError)) throw failure(`reading bucket "${bucket}"`, found.error as ApiError);
+    const created = await storage.createBucket(bucket, { public: isPublic });
+    if (!created.error) return;
+    // Another instance may have created it in between.
+    const again = await storage.getBucket(bucket);
+    if (again.error) throw failure(`creating bucket "${bucket}"`, created.error as ApiError);
+  }
+
+  return {
+    ensureBucket(bucket, isPublic) {
+      let pending = buckets.get(bucket);
+      if (!pending) {
+        pending = createIfMissing(bucket, isPublic);
+        buckets.set(bucket, pending);
+        pending.catch(() => buckets.delete(bucket));
+      }
+      return pending;
+    },
+
+    async upload(bucket, path, bytes, contentType) {
+      const { error } = await storage.from(bucket).upload(path, bytes, { contentType, upsert: true });
+      if (error) throw failure(`upload of ${bucket}/${path}`, error as ApiError);
+    },
+
+    async info(bucket, path) {
+      const { data, error } = await storage.from(bucket).info(path);
+      if (error) {
+        if (isNotFound(error as ApiError)) return null;
+        throw failure(`info for ${bucket}/${path}`, error as ApiError);
+      }
+      return { size: Number(data.size ?? 0), contentType: data.contentType ?? "application/octet-stream" };
+    },
+
+    async signedUploadUrl(bucket, path) {
+      const { data, error } = await storage.from(bucket).createSignedUploadUrl(path, { upsert: true });
+      if (error) throw failure(`signing an upload URL for ${bucket}/${path}`, error as ApiError);
+      return { url: data.signedUrl, path: data.path };
+    },
+  };
+}
