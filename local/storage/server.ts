@@ -84,30 +84,30 @@ function tokenOf(r: Request): string {
 }
 
 const routes: Route[] = [
-  { method: "GET", pattern: /^\/bucket\/?$/, run: async (ctx, r) => sendJson(r.res, await buckets.listBuckets(ctx, await caller(ctx, r), r.query)) },
-  { method: "POST", pattern: /^\/bucket\/?$/, run: async (ctx, r) => {
+  { method: "GET", pattern: /^\/bucket\/?$/s, run: async (ctx, r) => sendJson(r.res, await buckets.listBuckets(ctx, await caller(ctx, r), r.query)) },
+  { method: "POST", pattern: /^\/bucket\/?$/s, run: async (ctx, r) => {
     const claims = await caller(ctx, r);
     sendJson(r.res, await buckets.createBucket(ctx, claims, await readJson(r.req)));
   } },
-  { method: "POST", pattern: /^\/bucket\/([^/]+)\/empty$/, run: async (ctx, r, m) => sendJson(r.res, await buckets.emptyBucket(ctx, await caller(ctx, r), m[1]!)) },
-  { method: "GET", pattern: /^\/bucket\/([^/]+)$/, run: async (ctx, r, m) => sendJson(r.res, await buckets.getBucket(ctx, await caller(ctx, r), m[1]!)) },
-  { method: "PUT", pattern: /^\/bucket\/([^/]+)$/, run: async (ctx, r, m) => {
+  { method: "POST", pattern: /^\/bucket\/([^/]+)\/empty$/s, run: async (ctx, r, m) => sendJson(r.res, await buckets.emptyBucket(ctx, await caller(ctx, r), m[1]!)) },
+  { method: "GET", pattern: /^\/bucket\/([^/]+)$/s, run: async (ctx, r, m) => sendJson(r.res, await buckets.getBucket(ctx, await caller(ctx, r), m[1]!)) },
+  { method: "PUT", pattern: /^\/bucket\/([^/]+)$/s, run: async (ctx, r, m) => {
     const claims = await caller(ctx, r);
     sendJson(r.res, await buckets.updateBucket(ctx, claims, m[1]!, await readJson(r.req)));
   } },
-  { method: "DELETE", pattern: /^\/bucket\/([^/]+)$/, run: async (ctx, r, m) => sendJson(r.res, await buckets.deleteBucket(ctx, await caller(ctx, r), m[1]!)) },
+  { method: "DELETE", pattern: /^\/bucket\/([^/]+)$/s, run: async (ctx, r, m) => sendJson(r.res, await buckets.deleteBucket(ctx, await caller(ctx, r), m[1]!)) },
 
-  { method: "POST", pattern: /^\/object\/list\/([^/]+)$/, run: async (ctx, r, m) => {
+  { method: "POST", pattern: /^\/object\/list\/([^/]+)$/s, run: async (ctx, r, m) => {
     const claims = await caller(ctx, r);
     const list = parseListRequest(await readJson(r.req));
     sendJson(r.res, await listObjects(ctx, checkBucketName(m[1]), list, claims));
   } },
-  { method: "POST", pattern: /^\/object\/move$/, run: async (ctx, r) => {
+  { method: "POST", pattern: /^\/object\/move$/s, run: async (ctx, r) => {
     const claims = await caller(ctx, r);
     await moveObject(ctx, relocation(await readJson(r.req)), claims);
     sendJson(r.res, { message: "Successfully moved" });
   } },
-  { method: "POST", pattern: /^\/object\/copy$/, run: async (ctx, r) => {
+  { method: "POST", pattern: /^\/object\/copy$/s, run: async (ctx, r) => {
     const claims = await caller(ctx, r);
     const body = await readJson(r.req);
     const copy = relocation(body);
@@ -119,7 +119,7 @@ const routes: Route[] = [
     sendJson(r.res, { Id: id, Key: `${copy.destination.bucket}/${copy.destination.key}` });
   } },
 
-  { method: "POST", pattern: /^\/object\/sign\/([^/]+)$/, run: async (ctx, r, m) => {
+  { method: "POST", pattern: /^\/object\/sign\/([^/]+)$/s, run: async (ctx, r, m) => {
     const claims = await caller(ctx, r);
     const bucket = checkBucketName(m[1]);
     const body = await readJson(r.req);
@@ -135,17 +135,17 @@ const routes: Route[] = [
     );
     sendJson(r.res, signed);
   } },
-  { method: "POST", pattern: /^\/object\/sign\/(.+)$/, run: async (ctx, r, m) => {
+  { method: "POST", pattern: /^\/object\/sign\/(.+)$/s, run: async (ctx, r, m) => {
     const claims = await caller(ctx, r);
     const target = bucketAndKey(m[1]!);
     const expiresIn = checkExpiresIn((await readJson(r.req)).expiresIn);
     await readableObject(ctx, target, { kind: "caller", claims });
     sendJson(r.res, { signedURL: await signedDownloadPath(ctx, target, expiresIn) });
   } },
-  { method: "GET", pattern: /^\/object\/sign\/(.+)$/, run: (ctx, r, m) => download(ctx, r, m[1]!, { kind: "signed", token: tokenOf(r) }) },
-  { method: "HEAD", pattern: /^\/object\/sign\/(.+)$/, run: (ctx, r, m) => download(ctx, r, m[1]!, { kind: "signed", token: tokenOf(r) }) },
+  { method: "GET", pattern: /^\/object\/sign\/(.+)$/s, run: (ctx, r, m) => download(ctx, r, m[1]!, { kind: "signed", token: tokenOf(r) }) },
+  { method: "HEAD", pattern: /^\/object\/sign\/(.+)$/s, run: (ctx, r, m) => download(ctx, r, m[1]!, { kind: "signed", token: tokenOf(r) }) },
 
-  { method: "POST", pattern: /^\/object\/upload\/sign\/(.+)$/, run: async (ctx, r, m) => {
+  { method: "POST", pattern: /^\/object\/upload\/sign\/(.+)$/s, run: async (ctx, r, m) => {
     const claims = await caller(ctx, r);
     const target = bucketAndKey(m[1]!);
     const upsert = isUpsert(r.req);
@@ -154,45 +154,45 @@ const routes: Route[] = [
     const token = await ctx.tokens.signUpload({ url: `${target.bucket}/${target.key}`, owner, upsert }, signedUploadLifetimeSeconds);
     sendJson(r.res, { url: `/object/upload/sign/${target.bucket}/${target.key}?token=${token}`, token });
   } },
-  { method: "PUT", pattern: /^\/object\/upload\/sign\/(.+)$/, run: async (ctx, r, m) => {
+  { method: "PUT", pattern: /^\/object\/upload\/sign\/(.+)$/s, run: async (ctx, r, m) => {
     const target = bucketAndKey(m[1]!);
     const grant = await ctx.tokens.verifyUpload(tokenOf(r), `${target.bucket}/${target.key}`);
     await writeUpload(ctx, r.req, target, { upsert: grant.upsert, claims: null, ownerSub: grant.owner });
     sendJson(r.res, { Key: `${target.bucket}/${target.key}` });
   } },
 
-  { method: "GET", pattern: /^\/object\/public\/(.+)$/, run: (ctx, r, m) => download(ctx, r, m[1]!, { kind: "public" }) },
-  { method: "HEAD", pattern: /^\/object\/public\/(.+)$/, run: (ctx, r, m) => download(ctx, r, m[1]!, { kind: "public" }) },
-  { method: "GET", pattern: /^\/object\/info\/public\/(.+)$/, run: async (ctx, r, m) => {
+  { method: "GET", pattern: /^\/object\/public\/(.+)$/s, run: (ctx, r, m) => download(ctx, r, m[1]!, { kind: "public" }) },
+  { method: "HEAD", pattern: /^\/object\/public\/(.+)$/s, run: (ctx, r, m) => download(ctx, r, m[1]!, { kind: "public" }) },
+  { method: "GET", pattern: /^\/object\/info\/public\/(.+)$/s, run: async (ctx, r, m) => {
     sendJson(r.res, objectInfo(await readableObject(ctx, bucketAndKey(m[1]!), { kind: "public" })));
   } },
-  { method: "GET", pattern: /^\/object\/info\/(?:authenticated\/)?(.+)$/, run: async (ctx, r, m) => {
+  { method: "GET", pattern: /^\/object\/info\/(?:authenticated\/)?(.+)$/s, run: async (ctx, r, m) => {
     const claims = await caller(ctx, r);
     sendJson(r.res, objectInfo(await readableObject(ctx, bucketAndKey(m[1]!), { kind: "caller", claims })));
   } },
-  { method: "GET", pattern: /^\/object\/(?:authenticated\/)?(.+)$/, run: async (ctx, r, m) => download(ctx, r, m[1]!, { kind: "caller", claims: await caller(ctx, r) }) },
-  { method: "HEAD", pattern: /^\/object\/(?:authenticated\/)?(.+)$/, run: async (ctx, r, m) => download(ctx, r, m[1]!, { kind: "caller", claims: await caller(ctx, r) }) },
+  { method: "GET", pattern: /^\/object\/(?:authenticated\/)?(.+)$/s, run: async (ctx, r, m) => download(ctx, r, m[1]!, { kind: "caller", claims: await caller(ctx, r) }) },
+  { method: "HEAD", pattern: /^\/object\/(?:authenticated\/)?(.+)$/s, run: async (ctx, r, m) => download(ctx, r, m[1]!, { kind: "caller", claims: await caller(ctx, r) }) },
 
-  { method: "DELETE", pattern: /^\/object\/([^/]+)\/?$/, run: async (ctx, r, m) => {
+  { method: "DELETE", pattern: /^\/object\/([^/]+)\/?$/s, run: async (ctx, r, m) => {
     const claims = await caller(ctx, r);
     const bucket = checkBucketName(m[1]);
     const keys = stringList((await readJson(r.req)).prefixes, "prefixes");
     sendJson(r.res, await deleteObjects(ctx, bucket, keys, claims));
   } },
-  { method: "DELETE", pattern: /^\/object\/(.+)$/, run: async (ctx, r, m) => {
+  { method: "DELETE", pattern: /^\/object\/(.+)$/s, run: async (ctx, r, m) => {
     const claims = await caller(ctx, r);
     const target = bucketAndKey(m[1]!);
     const deleted = await deleteObjects(ctx, target.bucket, [target.key], claims);
     if (deleted.length === 0) throw errors.noSuchKey();
     sendJson(r.res, { message: "Successfully deleted" });
   } },
-  { method: "POST", pattern: /^\/object\/(.+)$/, run: async (ctx, r, m) => {
+  { method: "POST", pattern: /^\/object\/(.+)$/s, run: async (ctx, r, m) => {
     const claims = await caller(ctx, r);
     const target = bucketAndKey(m[1]!);
     const id = await writeUpload(ctx, r.req, target, { upsert: isUpsert(r.req), claims, ownerSub: claims.sub });
     sendJson(r.res, { Id: id, Key: `${target.bucket}/${target.key}` });
   } },
-  { method: "PUT", pattern: /^\/object\/(.+)$/, run: async (ctx, r, m) => {
+  { method: "PUT", pattern: /^\/object\/(.+)$/s, run: async (ctx, r, m) => {
     const claims = await caller(ctx, r);
     const target = bucketAndKey(m[1]!);
     const id = await writeUpload(ctx, r.req, target, { upsert: true, claims, ownerSub: claims.sub });
