@@ -145,7 +145,8 @@ const routes: Record<string, Route> = {
       const job = endpoint.retry(jobId);
       if (!job) return notFound(res, "job");
       if (job === "not-retryable") return sendJson(res, 400, { error: `job is ${status}; only FAILED or TIMED_OUT jobs can be retried` });
-      sendJson(res, 200, { id: job.id, status: job.status });
+      // Like /run, the answer reports the requeue even when a warm worker took the job at once.
+      sendJson(res, 200, { id: job.id, status: "IN_QUEUE" });
     },
   },
   "purge-queue": {

@@ -85,16 +85,17 @@ export class WebhookDispatcher {
     for (let attempt = 1; ; attempt++) {
       const result = await this.attempt(target, url, payload, `${label} attempt ${attempt}`, repeatWhileSlow, () => (answeredLate = true));
       if (result === "delivered") return;
-      if (result === "slow" && slowRepeats < slowRepeatLimit) {
-        slowRepeats++;
-        target.counters.faultWebhookSlowRepeats++;
-      } else if (++failures >= attempts) {
+      // A slow attempt left open does not use up the retry budget, up to slowRepeatLimit copies.
+      const repeatingSlow = result === "slow" && slowRepeats < slowRepeatLimit;
+      if (repeatingSlow) slowRepeats++;
+      else if (++failures >= attempts) {
         target.counters.webhookGaveUp++;
         this.log(`webhook ${label} -> ${redact(url)} gave up after ${attempt} attempts`);
         return;
       }
       await this.timers.wait(retryDelayMs);
       if (this.closed || answeredLate) return;
+      if (repeatingSlow) target.counters.faultWebhookSlowRepeats++;
     }
   }
 

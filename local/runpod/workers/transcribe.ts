@@ -28,7 +28,6 @@ function transcribe(item: unknown) {
   const input = inputRecord(item);
   if (input.fail === true) throw new Error("transcription failed on purpose (input.fail)");
   const source = requiredString(input, "url");
-  const words = source.split(/[^A-Za-z0-9]+/).filter(Boolean);
-  const text = `Transcript of ${words.at(-1) ?? source}.`;
+  const text = `Transcript of ${source.split("/").filter(Boolean).at(-1) ?? source}.`;
   return { text, language: "en", segments: [{ start: 0, end: 1.5, text }] };
 }
