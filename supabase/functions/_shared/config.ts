@@ -37,9 +37,8 @@ export interface Limits {
   webhookBodyBytes: number;
   /** Largest output file downloaded from a URL. */
   downloadBytes: number;
+  /** Per-request timeout for downloads and Storage requests. */
   downloadTimeoutMs: number;
-  /** Lifetime of signed upload URLs handed to direct-upload workers. */
-  signedUploadTtlS: number;
 }
 
 export const defaultLimits: Limits = {
@@ -51,7 +50,6 @@ export const defaultLimits: Limits = {
   webhookBodyBytes: 32 * 1024 * 1024,
   downloadBytes: 50 * 1024 * 1024,
   downloadTimeoutMs: 30_000,
-  signedUploadTtlS: 7_200,
 };
 
 export interface SharedConfig {

@@ -1,0 +1,142 @@
+// The one path from a RunPod result to pgpod.complete_run, used by the webhook
+// and by the dispatcher's reconciler alike: store the output files at
+// deterministic paths, replace their bytes by references, then record the
+// whole result in one SQL call. Storage trouble throws TransientError before
+// anything is recorded, so the caller can answer 5xx and try again later.
+import type { Downloader } from "./download.ts";
+import { OutputError } from "./errors.ts";
+import { mapLimited } from "./http.ts";
+import { contentTypeFor, type FileRef, normaliseContentType, type OutputFile, splitOutput, withoutFileBytes } from "./outputs.ts";
+import type { CompletedFile, CompleteSummary, PgpodDb, RunContext, RunJob } from "./db.ts";
+import type { RunpodResult } from "./schemas.ts";
+import type { StorageWriter } from "./storage.ts";
+
+export interface CompletionDeps {
+  db: PgpodDb;
+  storage: StorageWriter;
+  download: Downloader;
+}
+
+/** Files of one job uploaded at once; Storage requests are I/O, not CPU. */
+const uploadParallelism = 4;
+
+async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function checkedStoragePath(job: RunJob, storagePath: string, index: number): string {
+  const path = storagePath.replace(/^\/+/, "");
+  const segments = path.split("/");
+  if (!path.startsWith(`${job.storage_prefix}/`) || segments.some((s) => s === "" || s === "." || s === "..")) {
+    throw new OutputError(`output file ${index}: storage_path "${storagePath}" is outside the job's folder ${job.storage_prefix}/`);
+  }
+  return path;
+}
+
+async function storeFile(deps: CompletionDeps, ctx: RunContext, job: RunJob, file: OutputFile): Promise<FileRef> {
+  const base = { index: file.index, filename: file.filename, bucket: ctx.bucket };
+  if (file.source.kind === "stored") {
+    const path = checkedStoragePath(job, file.source.storagePath, file.index);
+    const found = await deps.storage.info(ctx.bucket, path);
+    if (!found) throw new OutputError(`output file ${file.index}: nothing was uploaded to ${path}`);
+    return { ...base, path, content_type: file.contentType ?? found.contentType, size: found.size, sha256: null };
+  }
+  let bytes: Uint8Array;
+  let contentType = file.contentType;
+  if (file.source.kind === "inline") {
+    bytes = file.source.bytes;
+  } else {
+    const downloaded = await deps.download(file.source.url);
+    bytes = downloaded.bytes;
+    contentType ??= normaliseContentType(downloaded.contentType);
+  }
+  const type = contentTypeFor(file.filename, contentType);
+  const path = `${job.storage_prefix}/${file.filename}`;
+  const owned = new Uint8Array(bytes);
+  await deps.storage.upload(ctx.bucket, path, owned, type);
+  return { ...base, path, content_type: type, size: owned.byteLength, sha256: await sha256Hex(owned) };
+}
+
+type JobResult = { job: RunJob; output: unknown; files: FileRef[] } | { job: RunJob; error: string };
+
+/** Stores one job's files; an unusable output becomes that job's error. */
+async function storeJobOutput(deps: CompletionDeps, ctx: RunContext, job: RunJob, output: unknown): Promise<JobResult> {
+  try {
+    const split = splitOutput(output);
+    const refs = await mapLimited(split.files, uploadParallelism, (file) => storeFile(deps, ctx, job, file));
+    return { job, output: split.withRefs(refs), files: refs };
+  } catch (error) {
+    if (error instanceof OutputError) return { job, error: `pgpod: ${error.message}` };
+    throw error;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** One result per job of the run: the job's entry of a grouped output, or the whole output. */
+function perJobOutputs(ctx: RunContext, output: unknown): Array<{ job: RunJob; output?: unknown; error?: string }> {
+  if (!ctx.grouped) return [{ job: ctx.jobs[0], output }];
+  const results = isRecord(output) && Array.isArray(output.results) ? output.results : null;
+  if (!results) return ctx.jobs.map((job) => ({ job, error: "pgpod: grouped output has no results array" }));
+  const byJob = new Map<string, Record<string, unknown>>();
+  for (const entry of results) if (isRecord(entry) && typeof entry.job_id === "string") byJob.set(entry.job_id, entry);
+  return ctx.jobs.map((job) => {
+    const entry = byJob.get(job.job_id);
+    if (!entry) return { job, error: "pgpod: grouped output has no result for this job" };
+    if (entry.error !== undefined && entry.error !== null) {
+      return { job, error: typeof entry.error === "string" ? entry.error : JSON.stringify(entry.error) };
+    }
+    return { job, output: entry.output };
+  });
+}
+
+/** What complete_run receives: RunPod's result minus the echoed input and webhook URL (which holds the token). */
+function recordedResult(result: RunpodResult): Record<string, unknown> {
+  const { input: _input, webhook: _webhook, ...kept } = result;
+  return kept;
+}
+
+/**
+ * Records a result that stores no files: unsuccessful attempts, and deliveries
+ * complete_run will refuse (it notes why in job_events). Any file bytes are
+ * dropped from the output.
+ */
+export async function recordWithoutFiles(db: PgpodDb, runId: string, attempt: number, result: RunpodResult): Promise<CompleteSummary> {
+  const recorded = recordedResult(result);
+  if (result.output !== undefined) recorded.output = withoutFileBytes(result.output);
+  return await db.completeRun(runId, attempt, recorded, []);
+}
+
+export async function completeRun(deps: CompletionDeps, ctx: RunContext, result: RunpodResult): Promise<CompleteSummary> {
+  if (result.status !== "COMPLETED" || result.output === undefined || result.output === null) {
+    return await recordWithoutFiles(deps.db, ctx.runId, ctx.attempt, result);
+  }
+  const recorded = recordedResult(result);
+  if (!ctx.grouped && ctx.jobs.length !== 1) throw new Error(`run ${ctx.runId} is not grouped but has ${ctx.jobs.length} jobs`);
+  await deps.storage.ensureBucket(ctx.bucket, ctx.publicOutputs);
+  const jobResults: JobResult[] = [];
+  for (const item of perJobOutputs(ctx, result.output)) {
+    jobResults.push(
+      item.error !== undefined ? { job: item.job, error: item.error } : await storeJobOutput(deps, ctx, item.job, item.output),
+    );
+  }
+  const files: CompletedFile[] = jobResults.flatMap((r) => "files" in r ? r.files.map((f) => ({ job_id: r.job.job_id, ...f })) : []);
+  if (ctx.grouped) {
+    recorded.output = {
+      results: jobResults.map((r) => "error" in r ? { job_id: r.job.job_id, error: r.error } : { job_id: r.job.job_id, output: r.output }),
+    };
+  } else {
+    const only = jobResults[0];
+    if ("error" in only) {
+      recorded.status = "FAILED";
+      recorded.error = only.error;
+      recorded.output = withoutFileBytes(result.output);
+    } else {
+      recorded.output = only.output;
+    }
+  }
+  return await deps.db.completeRun(ctx.runId, ctx.attempt, recorded, files);
+}

@@ -1,0 +1,197 @@
+// pgpod-dispatch: called by pg_cron and by insert kicks (through pg_net). It
+// claims queued work, submits it to RunPod /run, records every outcome in one
+// SQL call each, then polls overdue runs and forwards cancellations. It never
+// waits for a GPU job and stops starting new work when its budget is spent.
+import type { DispatchConfig } from "../_shared/config.ts";
+import { completeRun } from "../_shared/completion.ts";
+import type { ClaimedRun, ReconcileRow, Release, Submission } from "../_shared/db.ts";
+import { type SharedDeps, sharedDeps } from "../_shared/deps.ts";
+import { json, mapLimited, readText } from "../_shared/http.ts";
+import { describeFailure, type RunpodClient, runpodClient, type RunpodEndpoint } from "../_shared/runpod.ts";
+import { dispatchRequestSchema, runpodResultSchema } from "../_shared/schemas.ts";
+import { secretsEqual } from "../_shared/tokens.ts";
+
+export interface DispatchDeps extends SharedDeps {
+  runpod: RunpodClient;
+}
+
+export function dispatchDeps(config: DispatchConfig): DispatchDeps {
+  return {
+    ...sharedDeps(config, "pgpod-dispatch"),
+    runpod: runpodClient({ apiKey: config.runpodApiKey, timeoutMs: config.limits.runpodTimeoutMs }),
+  };
+}
+
+export interface DispatchSummary {
+  claimed: number;
+  submitted: number;
+  released: number;
+  failed: number;
+  reconciled: number;
+  cancelled: number;
+  /** Why things did not go through, for operators reading net._http_response. */
+  errors: string[];
+}
+
+/** Name of the single file a direct-upload worker writes into its job's folder. */
+export const directUploadFilename = "output";
+
+const maxReportedErrors = 20;
+
+type SubmitOutcome = { submission: Submission } | { release: Release; permanent: boolean };
+
+const endpointOf = (row: { api_base: string; runpod_endpoint_id: string }): RunpodEndpoint => ({
+  apiBase: row.api_base,
+  runpodEndpointId: row.runpod_endpoint_id,
+});
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dispatchDeps(config)) {
+  const { db, runpod, storage, tokens } = deps;
+  const limits = config.limits;
+
+  /** Gives each job of a direct-upload run a signed URL for its own folder. */
+  async function withUploadUrls(run: ClaimedRun): Promise<unknown> {
+    const uploads = new Map<string, unknown>();
+    for (const job of run.jobs) {
+      const storagePath = `${job.storage_prefix}/${directUploadFilename}`;
+      const signed = await storage.signedUploadUrl(run.output_bucket, storagePath);
+      uploads.set(job.job_id, { url: signed.url, storage_path: storagePath, filename: directUploadFilename, upsert: true });
+    }
+    const addUpload = (jobId: string, input: unknown) => ({ ...(isRecord(input) ? input : {}), upload: uploads.get(jobId) });
+    if (!run.grouped) return addUpload(run.jobs[0].job_id, run.input);
+    const grouped = run.input as { jobs: Array<{ job_id: string; input: unknown }> };
+    return { ...grouped, jobs: grouped.jobs.map((item) => ({ ...item, input: addUpload(item.job_id, item.input) })) };
+  }
+
+  async function submit(run: ClaimedRun): Promise<SubmitOutcome> {
+    const base = { run_id: run.run_id, attempt: run.attempt };
+    let input: unknown;
+    try {
+      if (run.direct_upload) await storage.ensureBucket(run.output_bucket, false);
+      input = run.direct_upload ? await withUploadUrls(run) : run.input;
+    } catch (error) {
+      return { release: { ...base, reason: `pgpod: ${(error as Error).message}` }, permanent: false };
+    }
+    const sig = await tokens.sign(run.run_id, run.attempt);
+    const webhook = `${config.functionsUrl}/pgpod-webhook?run=${run.run_id}&attempt=${run.attempt}&sig=${sig}`;
+    const policy = {
+      ...(run.execution_timeout_ms === null ? {} : { executionTimeout: run.execution_timeout_ms }),
+      ...(run.ttl_ms === null ? {} : { ttl: run.ttl_ms }),
+      lowPriority: run.low_priority,
+    };
+    const reply = await runpod.run(endpointOf(run), { input, webhook, policy });
+    if (reply.kind === "ok") return { submission: { ...base, runpod_job_id: reply.body.id } };
+    const reason = describeFailure(reply);
+    // A timed-out /run may still have created a job; its webhook carries this
+    // run's token and is recognised in SQL as a delivery for a released run.
+    if (reply.kind === "rejected" || reply.kind === "not_found") {
+      return { release: { ...base, reason, permanent: true }, permanent: true };
+    }
+    const retryAfter = reply.kind === "rate_limited" && reply.retryAfterS !== null ? { retry_after_s: Math.ceil(reply.retryAfterS) } : {};
+    return { release: { ...base, reason, ...retryAfter }, permanent: false };
+  }
+
+  /** Polls one overdue run, or forwards its cancellation, and records what RunPod says. */
+  async function reconcile(row: ReconcileRow): Promise<"reconciled" | "cancelled" | "unchanged"> {
+    const endpoint = endpointOf(row);
+    if (row.action === "cancel") {
+      const cancelled = await runpod.cancel(endpoint, row.runpod_job_id);
+      if (cancelled.kind === "ok" && cancelled.body.status === "CANCELLED") {
+        await db.completeRun(row.run_id, row.attempt, { id: cancelled.body.id, status: "CANCELLED" }, []);
+        return "cancelled";
+      }
+      // Already finished (or gone): the poll below records the real result.
+      if (cancelled.kind !== "ok" && cancelled.kind !== "not_found") {
+        throw new Error(`cancel of run ${row.run_id}: ${describeFailure(cancelled)}`);
+      }
+    }
+    const reply = await runpod.status(endpoint, row.runpod_job_id);
+    if (reply.kind === "not_found") {
+      // Past retention, removed by its TTL or lost by RunPod: the attempt failed.
+      const error = `pgpod: RunPod has no record of job ${row.runpod_job_id} (/status answered 404)`;
+      await db.completeRun(row.run_id, row.attempt, { id: row.runpod_job_id, status: "FAILED", error }, []);
+      return "reconciled";
+    }
+    if (reply.kind !== "ok") throw new Error(`status of run ${row.run_id}: ${describeFailure(reply)}`);
+    const result = runpodResultSchema.parse(reply.body);
+    const ctx = await db.runContext(row.run_id, row.attempt, result.id);
+    if (!ctx) return "unchanged";
+    const summary = await completeRun(deps, ctx, result);
+    return summary.applied ? "reconciled" : "unchanged";
+  }
+
+  return async (req: Request): Promise<Response> => {
+    const deadline = Date.now() + limits.dispatchBudgetMs;
+    if (req.method !== "POST") return json(405, { error: "use POST" });
+    const presented = /^Bearer\s+(.+)$/i.exec(req.headers.get("authorization") ?? "")?.[1] ?? "";
+    if (!(await secretsEqual(presented, config.dispatchSecret))) {
+      await req.body?.cancel();
+      return json(401, { error: "missing or wrong dispatch secret" });
+    }
+    let request: unknown = {};
+    try {
+      const text = await readText(req, 64 * 1024);
+      if (text.trim() !== "") request = JSON.parse(text);
+    } catch {
+      return json(400, { error: "body must be JSON" });
+    }
+    const parsed = dispatchRequestSchema.safeParse(request);
+    if (!parsed.success) return json(400, { error: "invalid body", issues: parsed.error.issues.map((i) => i.message) });
+
+    const summary: DispatchSummary = { claimed: 0, submitted: 0, released: 0, failed: 0, reconciled: 0, cancelled: 0, errors: [] };
+    const note = (message: string) => {
+      if (summary.errors.length < maxReportedErrors) summary.errors.push(message);
+    };
+
+    try {
+      const claimed: ClaimedRun[] = [];
+      for (const endpoint of await db.activeEndpoints()) {
+        if (Date.now() >= deadline) break;
+        try {
+          claimed.push(...await db.claimRuns(endpoint, limits.maxRunsPerEndpoint));
+        } catch (error) {
+          note(`claim for ${endpoint}: ${(error as Error).message}`);
+        }
+      }
+      summary.claimed = claimed.length;
+
+      const outcomes = await mapLimited(claimed, limits.parallelism, submit);
+      const submissions = outcomes.flatMap((o) => "submission" in o ? [o.submission] : []);
+      const releases = outcomes.flatMap((o) => "release" in o ? [o.release] : []);
+      for (const o of outcomes) if ("release" in o) note(`run ${o.release.run_id}: ${o.release.reason}`);
+      summary.failed = outcomes.filter((o) => "release" in o && o.permanent).length;
+      if (submissions.length > 0) {
+        const marked = await db.markSubmitted(submissions);
+        summary.submitted = marked.submitted;
+        // Runs requeued while their /run was in flight: the RunPod job is not wanted.
+        const byRun = new Map(claimed.map((run) => [run.run_id, run]));
+        await mapLimited(marked.stale, limits.parallelism, async (stale) => {
+          const run = byRun.get(stale.run_id);
+          if (run) await runpod.cancel(endpointOf(run), stale.runpod_job_id);
+        });
+      }
+      if (releases.length > 0) summary.released = (await db.releaseRuns(releases)).released;
+
+      if (Date.now() < deadline) {
+        const due = await db.runsToReconcile(limits.reconcileBatch);
+        await mapLimited(due, limits.parallelism, async (row) => {
+          if (Date.now() >= deadline) return;
+          try {
+            const outcome = await reconcile(row);
+            if (outcome !== "unchanged") summary[outcome]++;
+          } catch (error) {
+            note(`reconcile run ${row.run_id}: ${(error as Error).message}`);
+          }
+        });
+      }
+    } catch (error) {
+      console.error(`pgpod-dispatch failed: ${(error as Error).message}`);
+      return json(500, { ...summary, errors: [...summary.errors, (error as Error).message] });
+    }
+    return json(200, summary);
+  };
+}

@@ -1,0 +1,4 @@
+import { dispatchConfig } from "../_shared/config.ts";
+import { dispatchHandler } from "./handler.ts";
+
+Deno.serve(dispatchHandler(dispatchConfig(Deno.env.toObject())));

@@ -1,0 +1,55 @@
+// pgpod-webhook: RunPod posts a job's final /status body here. The URL's
+// token is checked before the body is read; files are stored first and the
+// result recorded in one complete_run call. Deliveries that cannot apply
+// (unknown run, old attempt, repeated, duplicate RunPod job) answer 200 and
+// change nothing but the audit trail; a Storage failure answers 503 so RunPod
+// retries, and the dispatcher's reconciler is the second net.
+import { completeRun, recordWithoutFiles } from "../_shared/completion.ts";
+import type { WebhookConfig } from "../_shared/config.ts";
+import { type SharedDeps, sharedDeps } from "../_shared/deps.ts";
+import { TransientError } from "../_shared/errors.ts";
+import { BodyTooLarge, json, readText } from "../_shared/http.ts";
+import { runpodResultSchema, webhookQuerySchema } from "../_shared/schemas.ts";
+
+export function webhookHandler(config: WebhookConfig, deps: SharedDeps = sharedDeps(config, "pgpod-webhook")) {
+  const { db, tokens } = deps;
+
+  return async (req: Request): Promise<Response> => {
+    if (req.method !== "POST") return json(405, { error: "use POST" });
+    const query = webhookQuerySchema.safeParse(Object.fromEntries(new URL(req.url).searchParams));
+    if (!query.success || !(await tokens.verify(query.data.run, query.data.attempt, query.data.sig))) {
+      await req.body?.cancel();
+      return json(401, { error: "missing or invalid webhook token" });
+    }
+    const { run, attempt } = query.data;
+
+    let body: unknown;
+    try {
+      body = JSON.parse(await readText(req, config.limits.webhookBodyBytes));
+    } catch (error) {
+      if (error instanceof BodyTooLarge) return json(413, { error: error.message });
+      return json(400, { error: "body must be JSON" });
+    }
+    const parsed = runpodResultSchema.safeParse(body);
+    if (!parsed.success) {
+      return json(400, {
+        error: "body is not a RunPod job result",
+        issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
+      });
+    }
+    const result = parsed.data;
+
+    try {
+      const ctx = await db.runContext(run, attempt, result.id);
+      if (!ctx) {
+        // complete_run records why it does not apply (unknown, stale, repeated).
+        return json(200, await recordWithoutFiles(db, run, attempt, result));
+      }
+      return json(200, await completeRun(deps, ctx, result));
+    } catch (error) {
+      const message = (error as Error).message;
+      console.error(`pgpod-webhook run ${run} attempt ${attempt}: ${message}`);
+      return json(error instanceof TransientError ? 503 : 500, { error: message });
+    }
+  };
+}
