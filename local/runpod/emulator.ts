@@ -57,20 +57,26 @@ export class Emulator implements EmulatorControl {
     const emulator = new Emulator(config, log);
     for (const [id, endpointConfig] of Object.entries(config.endpoints)) {
       const handler = await loadHandler(endpointConfig.handler, handlerBaseDir);
-      const entry = { config: endpointConfig, faults: endpointConfig.faults, counters: zeroCounters() } as EndpointEntry;
-      entry.endpoint = new Endpoint({
-        id,
+      const counters = zeroCounters();
+      const entry: EndpointEntry = {
         config: endpointConfig,
-        handler,
-        settings: () => emulator.currentSettings,
-        faults: () => entry.faults,
-        counters: entry.counters,
-        dice: emulator.dice,
-        timers: emulator.timers,
-        onTerminal: (job) => {
-          if (emulator.webhooks.wants(job)) emulator.webhooks.send({ endpointId: id, faults: () => entry.faults, counters: entry.counters }, job);
-        },
-      });
+        faults: endpointConfig.faults,
+        counters,
+        endpoint: new Endpoint({
+          id,
+          config: endpointConfig,
+          handler,
+          settings: () => emulator.currentSettings,
+          // Read at use time: setFaults and reset replace entry.faults.
+          faults: () => entry.faults,
+          counters,
+          dice: emulator.dice,
+          timers: emulator.timers,
+          onTerminal: (job) => {
+            if (emulator.webhooks.wants(job)) emulator.webhooks.send({ endpointId: id, faults: () => entry.faults, counters }, job);
+          },
+        }),
+      };
       emulator.entries.set(id, entry);
     }
     return emulator;
