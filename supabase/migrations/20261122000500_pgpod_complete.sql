@@ -50,7 +50,8 @@ begin
     from pgpod.endpoints e where e.name = r.endpoint;
   end if;
   update pgpod.runs x
-     set status = case when st = 'RUNNING' then 'IN_PROGRESS' else st end,
+     set status = case when st in ('IN_QUEUE', 'IN_PROGRESS', 'RUNNING') and x.status = 'IN_PROGRESS' then x.status
+                       when st = 'RUNNING' then 'IN_PROGRESS' else st end,
          runpod_job_id = coalesce(x.runpod_job_id, rp_id),
          submitted_at = coalesce(x.submitted_at, now()),
          delay_ms = coalesce((runpod_result ->> 'delayTime')::bigint, x.delay_ms),
