@@ -29,7 +29,8 @@ grant usage on schema public to anon, authenticated, service_role;
 create extension if not exists pgcrypto with schema extensions;
 create extension if not exists "uuid-ossp" with schema extensions;
 create extension if not exists pgtap with schema extensions;
-create extension if not exists pg_cron;
+-- Supabase keeps pg_cron in pg_catalog (its objects live in schema cron).
+create extension if not exists pg_cron with schema pg_catalog;
 grant usage on schema cron to postgres;
 
 alter database postgres set search_path = "$user", public, extensions;
