@@ -1,7 +1,8 @@
-// Storage through supabase-js with the service key: the only place that holds
-// it. Uploads always upsert, so a repeated webhook overwrites the same
+// Storage through storage-js (the Storage client inside supabase-js, used on
+// its own: the functions need neither auth nor realtime) with the service
+// key, the only place that holds it. Uploads always upsert, so a repeated webhook overwrites the same
 // deterministic paths instead of failing on "already exists".
-import { createClient } from "@supabase/supabase-js";
+import { StorageClient } from "@supabase/storage-js";
 import { TransientError } from "./errors.ts";
 
 export interface StoredObject {
@@ -51,11 +52,11 @@ function failure(action: string, error: ApiError): TransientError {
 export function storageWriter(options: StorageWriterOptions): StorageWriter {
   const timedFetch: typeof fetch = (input, init) =>
     fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(options.timeoutMs) });
-  const client = createClient(options.supabaseUrl, options.serviceRoleKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    global: { fetch: timedFetch },
-  });
-  const storage = client.storage;
+  const storage = new StorageClient(
+    `${options.supabaseUrl}/storage/v1`,
+    { apikey: options.serviceRoleKey, authorization: `Bearer ${options.serviceRoleKey}` },
+    timedFetch,
+  );
   const buckets = new Map<string, Promise<void>>();
 
   async function createIfMissing(bucket: string, isPublic: boolean): Promise<void> {
