@@ -77,7 +77,6 @@ create index runs_in_flight_idx on pgpod.runs (endpoint) where status in ('submi
 create index runs_poll_idx on pgpod.runs ((coalesce(last_polled_at, submitted_at)))
   where status in ('IN_QUEUE', 'IN_PROGRESS');
 create index runs_finished_idx on pgpod.runs (endpoint, finished_at) where finished_at is not null;
-create index runs_runpod_job_idx on pgpod.runs (runpod_job_id) where runpod_job_id is not null;
 
 create table pgpod.jobs (
   id uuid primary key default gen_random_uuid(),
