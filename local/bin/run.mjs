@@ -58,13 +58,11 @@ function ensureDebianPackages() {
 }
 
 function ensureNodeModules() {
-  const marker = join(root, "node_modules", ".package-lock.json");
-  const lock = join(root, "package-lock.json");
-  const stale = !existsSync(marker) || (existsSync(lock) && readFileSync(lock, "utf8").length > 0 &&
-    !existsSync(join(root, "node_modules", "tsx")));
-  if (!stale) return;
-  process.stdout.write("pgpod: installing npm dependencies (npm ci)\n");
-  if (run("npm", ["ci", "--no-audit", "--no-fund"]) !== 0) fail("npm ci failed; see the output above");
+  if (existsSync(join(root, "node_modules", ".package-lock.json")) && existsSync(join(root, "node_modules", "tsx"))) return;
+  // `npm install --no-save` installs the locked versions; `npm ci` would too,
+  // but npm 11 refuses locks whose other-platform optional packages it left out itself.
+  process.stdout.write("pgpod: installing npm dependencies (npm install)\n");
+  if (run("npm", ["install", "--no-save", "--no-audit", "--no-fund"]) !== 0) fail("npm install failed; see the output above");
 }
 
 const [command, ...args] = process.argv.slice(2);
