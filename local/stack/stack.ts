@@ -5,7 +5,7 @@ import { existsSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, wr
 import { createServer } from "node:net";
 import { join } from "node:path";
 import postgres from "postgres";
-import { repoRoot, resolveConfig, stackEnv, type StackConfig } from "./config.ts";
+import { repoRoot, resolveConfig, stackEnv, type StackConfig, type StackEnv } from "./config.ts";
 import * as pg from "./postgres.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -74,15 +74,24 @@ function supabaseCli(args: string[]): void {
   }
 }
 
-/** Lets the kick trigger and pg_cron find the local functions gateway. */
-async function writeVaultSecrets(dbUrl: string, apiUrl: string, dispatchSecret: string) {
-  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+/**
+ * Points the database at this stack's services: the Vault secrets the kick
+ * trigger and pg_cron read, the seeded demo endpoints' RunPod URL (the seed
+ * names the default emulator port), and the dispatch schedule.
+ */
+async function wireDatabase(env: StackEnv) {
+  const sql = postgres(env.SUPABASE_DB_URL, { max: 1, onnotice: () => {} });
   try {
-    for (const [name, value] of [["pgpod_project_url", apiUrl], ["pgpod_dispatch_secret", dispatchSecret]]) {
+    for (const [name, value] of [["pgpod_project_url", env.SUPABASE_URL], ["pgpod_dispatch_secret", env.PGPOD_DISPATCH_SECRET]]) {
       const [existing] = await sql`select id from vault.secrets where name = ${name}`;
       if (existing) await sql`select vault.update_secret(${existing.id}, ${value})`;
       else await sql`select vault.create_secret(${value}, ${name})`;
     }
+    await sql`
+      update pgpod.endpoints
+         set api_base = ${`${env.RUNPOD_EMULATOR_URL}/v2`}
+       where api_base ~ '^http://127\.0\.0\.1:[0-9]+/v2$'`;
+    await sql`select pgpod.schedule_dispatch('10 seconds')`;
   } finally {
     await sql.end();
   }
@@ -127,7 +136,7 @@ export async function start(c: StackConfig): Promise<void> {
   await applyPlatform(c, env.SUPABASE_DB_URL);
   say("applying migrations and seed with the Supabase CLI (db push)");
   supabaseCli(["db", "push", `--remote=${env.SUPABASE_DB_URL}`, "--include-all", "--include-seed", "--yes"]);
-  await writeVaultSecrets(env.SUPABASE_DB_URL, env.SUPABASE_URL, env.PGPOD_DISPATCH_SECRET);
+  await wireDatabase(env);
 
   say("starting the API gateway, Storage, the RunPod emulator and the pg_net worker");
   const out = openSync(servicesLog(c), "a");
