@@ -78,6 +78,11 @@ function deno(env: NodeJS.ProcessEnv): SuiteResult[] {
   return results;
 }
 
+function typecheck(env: NodeJS.ProcessEnv): SuiteResult {
+  const { ok } = run(bin("tsc"), ["--noEmit", "-p", "."], env);
+  return { name: "tsc (Node tooling and tests)", passed: ok ? 1 : 0, failed: ok ? 0 : 1, ok };
+}
+
 function advisors(env: NodeJS.ProcessEnv, dbUrl: string): SuiteResult {
   const { ok } = run(bin("supabase"), ["db", "advisors", `--remote=${dbUrl}`, "--level", "warn", "--fail-on", "warn"], { ...env, PGSSLMODE: "disable" });
   return { name: "supabase db advisors", passed: ok ? 1 : 0, failed: ok ? 0 : 1, ok };
@@ -104,6 +109,7 @@ export async function main(args: string[]): Promise<number> {
     results.push(pgTap(env, config.dbPort));
     results.push(vitest(env, config.stateDir));
     results.push(...deno(env));
+    results.push(typecheck(env));
     results.push(advisors(env, dbUrl));
   } catch (error) {
     process.stderr.write(`\npgpod: ${(error as Error).message}\n`);
