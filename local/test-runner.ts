@@ -3,9 +3,9 @@
 // the totals.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { repoRoot, resolveConfig, stackEnv } from "./stack/config.ts";
+import { freePort } from "./stack/ports.ts";
 import * as stack from "./stack/stack.ts";
 
 interface SuiteResult {
@@ -13,17 +13,6 @@ interface SuiteResult {
   passed: number;
   failed: number;
   ok: boolean;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv) {

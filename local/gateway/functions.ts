@@ -5,11 +5,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createServer, connect } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { jwtVerify } from "jose";
 import { parse as parseToml } from "smol-toml";
+import { freePort } from "../stack/ports.ts";
 
 export interface FunctionsGatewayOptions {
   /** Folder holding one sub-folder per function (supabase/functions). */
@@ -31,17 +32,6 @@ const slug = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const repoRoot = join(import.meta.dirname, "..", "..");
 const denoBin = join(repoRoot, "node_modules", ".bin", "deno");
 const denoEntry = join(import.meta.dirname, "deno-entry.ts");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -2,10 +2,10 @@
 // Docker-free Supabase-like stack per state folder.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import postgres from "postgres";
 import { repoRoot, resolveConfig, stackEnv, type StackConfig, type StackEnv } from "./config.ts";
+import { portFree } from "./ports.ts";
 import * as pg from "./postgres.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -22,14 +22,6 @@ function servicesPid(c: StackConfig): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
 }
 
 async function assertPortsFree(c: StackConfig, which: Array<"dbPort" | "apiPort" | "runpodPort">) {
