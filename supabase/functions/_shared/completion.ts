@@ -20,8 +20,9 @@ export interface CompletionDeps {
 /** Files of one job uploaded at once; Storage requests are I/O, not CPU. */
 const uploadParallelism = 4;
 
-async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  // Decoded and downloaded bytes are views over plain ArrayBuffers, never shared memory.
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
@@ -53,9 +54,8 @@ async function storeFile(deps: CompletionDeps, ctx: RunContext, job: RunJob, fil
   }
   const type = contentTypeFor(file.filename, contentType);
   const path = `${job.storage_prefix}/${file.filename}`;
-  const owned = new Uint8Array(bytes);
-  await deps.storage.upload(ctx.bucket, path, owned, type);
-  return { ...base, path, content_type: type, size: owned.byteLength, sha256: await sha256Hex(owned) };
+  await deps.storage.upload(ctx.bucket, path, bytes, type);
+  return { ...base, path, content_type: type, size: bytes.byteLength, sha256: await sha256Hex(bytes) };
 }
 
 type JobResult = { job: RunJob; output: unknown; files: FileRef[] } | { job: RunJob; error: string };
