@@ -96,6 +96,15 @@ begin
     'cancelled', coalesce((select jsonb_agg(p.id) from jsonb_to_recordset(plan) as p(id uuid, next_status text) where p.next_status = 'cancelled'), '[]'));
 end $$;
 
+-- Where a job's output files live inside its endpoint's bucket. The folder
+-- starts with the owner's id so storage policies can match it; jobs submitted
+-- by the service itself (no owner) share the 'service' folder.
+create function pgpod.storage_prefix(owner_id uuid, endpoint text, job_id uuid)
+returns text
+language sql immutable set search_path = '' as $$
+  select coalesce(owner_id::text, 'service') || '/' || endpoint || '/' || job_id || '/'
+$$;
+
 -- Claims up to max_runs runs of queued jobs for one endpoint and marks the
 -- jobs 'submitting'. Each claim starts a new attempt of its jobs. Messages are
 -- hidden for settings.claim_vt_s; mark_submitted retires them.
@@ -207,7 +216,7 @@ begin
          e.low_priority, e.direct_upload, e.output_bucket, e.signed_url_ttl_s, e.batch_size > 1,
          (select jsonb_agg(jsonb_build_object(
                    'job_id', g.id, 'owner_id', g.owner_id,
-                   'storage_prefix', coalesce(g.owner_id::text, 'service') || '/' || e.name || '/' || g.id || '/')
+                   'storage_prefix', pgpod.storage_prefix(g.owner_id, e.name, g.id))
                  order by g.msg_id)
             from grouped g where g.id = any(r.job_ids)),
          case when e.batch_size > 1
@@ -314,3 +323,51 @@ begin
   end loop;
   return totals;
 end $$;
+
+-- Endpoints worth a claim_runs call now: not paused, below max_in_flight and
+-- with a visible message. Lets a dispatcher tick skip idle endpoints without
+-- touching their queues' locks.
+create function pgpod.dispatchable_endpoints()
+returns setof text
+language plpgsql stable security definer set search_path = '' as $$
+declare
+  e record;
+  visible boolean;
+begin
+  for e in
+    select x.name, x.queue_name, x.max_in_flight from pgpod.endpoints x
+    where not x.paused
+      and (x.max_in_flight is null or x.max_in_flight > (
+             select count(*) from pgpod.runs r
+             where r.endpoint = x.name and r.status in ('submitting', 'IN_QUEUE', 'IN_PROGRESS')))
+    order by x.name
+  loop
+    -- pgmq's queue tables are q_<name> with a vt index (its documented layout).
+    execute format('select exists (select 1 from pgmq.%I where vt <= clock_timestamp())', 'q_' || lower(e.queue_name))
+      into visible;
+    if visible then
+      return next e.name;
+    end if;
+  end loop;
+end $$;
+
+-- What storing a delivery's files needs: the run's endpoint, bucket and each
+-- job's folder. Null when complete_run would not apply the delivery (another
+-- attempt, a finished run, another RunPod job), so a stale or repeated
+-- delivery never writes over a finished job's files.
+create function pgpod.run_context(run_id bigint, attempt integer, runpod_job_id text)
+returns jsonb
+language sql stable security definer set search_path = '' as $$
+  select jsonb_build_object(
+           'run_id', r.id, 'attempt', r.attempt, 'endpoint', r.endpoint, 'bucket', e.output_bucket,
+           'public_outputs', e.public_outputs, 'grouped', r.grouped,
+           'jobs', (select jsonb_agg(jsonb_build_object('job_id', j.id,
+                                                        'storage_prefix', pgpod.storage_prefix(j.owner_id, r.endpoint, j.id))
+                                     order by array_position(r.job_ids, j.id))
+                    from pgpod.jobs j where j.id = any(r.job_ids)))
+  from pgpod.runs r
+  join pgpod.endpoints e on e.name = r.endpoint
+  where r.id = run_context.run_id and r.attempt = run_context.attempt
+    and r.status in ('submitting', 'IN_QUEUE', 'IN_PROGRESS')
+    and (r.runpod_job_id is null or r.runpod_job_id = run_context.runpod_job_id)
+$$;

@@ -39,6 +39,9 @@ create policy "clients see which endpoints exist" on pgpod.endpoints
 grant select, insert, update, delete on all tables in schema pgpod to service_role;
 grant usage, select on all sequences in schema pgpod to service_role;
 grant execute on function pgpod.claim_runs(text, integer),
+                         pgpod.dispatchable_endpoints(),
+                         pgpod.run_context(bigint, integer, text),
+                         pgpod.storage_prefix(uuid, text, uuid),
                          pgpod.mark_submitted(jsonb),
                          pgpod.release_run(jsonb),
                          pgpod.complete_run(bigint, integer, jsonb, jsonb),

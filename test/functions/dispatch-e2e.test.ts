@@ -211,7 +211,7 @@ describe("/run failures", () => {
     const handler = dispatchHandler({ ...config, limits: { ...config.limits, parallelism: 1 } }, {
       ...live,
       runpod: dying,
-      db: { ...live.db, activeEndpoints: async () => [ep.name] },
+      db: { ...live.db, dispatchableEndpoints: async () => [ep.name] },
     });
     await sql`update pgpod.endpoints set paused = false where name = ${ep.name}`;
     const res = await handler(new Request("http://local/pgpod-dispatch", { method: "POST", headers: { authorization: `Bearer ${env.PGPOD_DISPATCH_SECRET}` } }));

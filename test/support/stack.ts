@@ -1,6 +1,6 @@
 // The running local stack, as seen by integration tests. `npm test` exports
 // these variables; run against your own stack with
-// `eval "$(npm run -s stack -- env)" && npx vitest`.
+// `set -a; eval "$(npm run -s stack -- env)"; set +a; npx vitest`.
 import postgres from "postgres";
 import { z } from "zod";
 
@@ -25,7 +25,7 @@ export function stack(): Stack {
     const missing = parsed.error.issues.map((i) => i.path.join(".")).join(", ");
     throw new Error(
       `integration tests need a running local stack (missing ${missing}). ` +
-        `Run them with "npm test", or: eval "$(npm run -s stack -- env)" && npx vitest`,
+        `Run them with "npm test", or: set -a; eval "$(npm run -s stack -- env)"; set +a; npx vitest`,
     );
   }
   return parsed.data;

@@ -103,8 +103,8 @@ export interface CompletedFile {
 }
 
 export interface PgpodDb {
-  /** Endpoints that may have work: every endpoint that is not paused. */
-  activeEndpoints(): Promise<string[]>;
+  /** Endpoints worth a claim now: not paused, below max_in_flight, with visible messages. */
+  dispatchableEndpoints(): Promise<string[]>;
   claimRuns(endpoint: string, maxRuns: number): Promise<ClaimedRun[]>;
   markSubmitted(submissions: Submission[]): Promise<MarkSubmittedSummary>;
   releaseRuns(releases: Release[]): Promise<ReleaseSummary>;
@@ -133,8 +133,8 @@ export function pgpodDb(url: string, applicationName: string): PgpodDb {
   const asJson = (value: unknown) => sql.json(value as postgres.JSONValue);
 
   return {
-    async activeEndpoints() {
-      const rows = await sql<{ name: string }[]>`select name from pgpod.endpoints where not paused order by name`;
+    async dispatchableEndpoints() {
+      const rows = await sql<{ name: string }[]>`select name from pgpod.dispatchable_endpoints() as name`;
       return rows.map((r) => r.name);
     },
 
@@ -159,30 +159,17 @@ export function pgpodDb(url: string, applicationName: string): PgpodDb {
     },
 
     async runContext(id, attempt, runpodJobId) {
-      // Storage prefixes follow the rule claim_runs uses.
-      const rows = await sql`
-        select r.id as run_id, r.attempt, r.endpoint, e.output_bucket as bucket, e.public_outputs, r.grouped,
-               jsonb_agg(jsonb_build_object(
-                 'job_id', j.id,
-                 'storage_prefix', coalesce(j.owner_id::text, 'service') || '/' || e.name || '/' || j.id || '/')
-                 order by array_position(r.job_ids, j.id)) as jobs
-        from pgpod.runs r
-        join pgpod.endpoints e on e.name = r.endpoint
-        join pgpod.jobs j on j.id = any(r.job_ids)
-        where r.id = ${id}::bigint and r.attempt = ${attempt}
-          and r.status in ('submitting', 'IN_QUEUE', 'IN_PROGRESS')
-          and (r.runpod_job_id is null or r.runpod_job_id = ${runpodJobId})
-        group by r.id, e.name`;
-      if (rows.length === 0) return null;
-      const row = runContextSchema.parse(rows[0]);
+      const [row] = await sql`select pgpod.run_context(${id}::bigint, ${attempt}, ${runpodJobId}) as context`;
+      if (!row.context) return null;
+      const context = runContextSchema.parse(row.context);
       return {
-        runId: row.run_id,
-        attempt: row.attempt,
-        endpoint: row.endpoint,
-        bucket: row.bucket,
-        publicOutputs: row.public_outputs,
-        grouped: row.grouped,
-        jobs: row.jobs,
+        runId: context.run_id,
+        attempt: context.attempt,
+        endpoint: context.endpoint,
+        bucket: context.bucket,
+        publicOutputs: context.public_outputs,
+        grouped: context.grouped,
+        jobs: context.jobs,
       };
     },
 

@@ -149,7 +149,7 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
 
     try {
       const claimed: ClaimedRun[] = [];
-      for (const endpoint of await db.activeEndpoints()) {
+      for (const endpoint of await db.dispatchableEndpoints()) {
         if (Date.now() >= deadline) break;
         try {
           claimed.push(...await db.claimRuns(endpoint, limits.maxRunsPerEndpoint));
