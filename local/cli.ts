@@ -8,6 +8,7 @@ async function run(): Promise<number> {
       return (await import("./stack/stack.ts")).main(args);
     case "test":
       return (await import("./test-runner.ts")).main(args);
+    case "demo": return (await import("../scripts/demo.ts")).main(args);
     case "runpod-emulator":
       await (await import("./runpod/cli.ts")).main(args);
       return 0;
