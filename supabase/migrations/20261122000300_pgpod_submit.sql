@@ -94,7 +94,9 @@ begin
   end if;
   return net.http_post(
     url => rtrim(project_url, '/') || '/functions/v1/pgpod-dispatch',
-    body => jsonb_build_object('reason', reason),
+    -- Inserts inside this window send no kick of their own; the dispatcher
+    -- keeps looking for work at least this long so they are not left to cron.
+    body => jsonb_strip_nulls(jsonb_build_object('reason', reason, 'linger_ms', window_ms)),
     params => '{}'::jsonb,
     headers => jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || secret),
     timeout_milliseconds => (select dispatch_timeout_ms from pgpod.settings)

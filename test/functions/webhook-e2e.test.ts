@@ -49,7 +49,8 @@ async function runOf(jobId: string): Promise<RunRow> {
 }
 
 /** A job submitted to RunPod and still running there, with its run row. */
-async function inFlightJob(sleepMs = 4000) {
+// Long enough that the job cannot finish while a test on a loaded machine looks at it.
+async function inFlightJob(sleepMs = 20_000) {
   const { id } = await submit(ep.name, { sleep_ms: sleepMs, output: { late: true } });
   await settle(id, ["submitted", "running"]);
   return { id, run: await runOf(id) };

@@ -23,7 +23,11 @@ const dispatchEnv = z.object({
 
 /** Bounds that keep one invocation inside Edge Function limits (150 s idle, 2 s CPU, 256 MB). */
 export interface Limits {
-  /** The dispatcher stops starting new work after this long. */
+  /**
+   * The dispatcher stops starting new work after this long. Kept under
+   * pgpod.settings.dispatch_timeout_ms (pg_net's timeout for the call) so the
+   * summary still reaches net._http_response.
+   */
   dispatchBudgetMs: number;
   /** Concurrent RunPod requests per dispatch. */
   parallelism: number;
@@ -42,7 +46,7 @@ export interface Limits {
 }
 
 export const defaultLimits: Limits = {
-  dispatchBudgetMs: 40_000,
+  dispatchBudgetMs: 8_000,
   parallelism: 8,
   maxRunsPerEndpoint: 50,
   reconcileBatch: 50,

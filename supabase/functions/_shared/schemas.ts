@@ -29,5 +29,12 @@ export const webhookQuerySchema = z.object({
 });
 export type WebhookQuery = z.output<typeof webhookQuerySchema>;
 
-/** What pg_cron or a kick posts; every field is optional and only informs the logs. */
-export const dispatchRequestSchema = z.object({ reason: z.string().max(100).optional() }).loose();
+/**
+ * What pg_cron or a kick posts. A kick names its debounce window as
+ * `linger_ms`: inserts inside it sent no kick, so the dispatcher keeps looking
+ * for work that long before it stops claiming.
+ */
+export const dispatchRequestSchema = z.object({
+  reason: z.string().max(100).optional(),
+  linger_ms: z.number().int().min(0).max(10_000).optional(),
+}).loose();

@@ -37,6 +37,8 @@ export interface DispatchSummary {
 export const directUploadFilename = "output";
 
 const maxReportedErrors = 20;
+/** How often a lingering dispatcher looks for work again. */
+const lingerPollMs = 250;
 
 type SubmitOutcome = { submission: Submission } | { release: Release; permanent: boolean };
 
@@ -125,7 +127,8 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
   }
 
   return async (req: Request): Promise<Response> => {
-    const deadline = Date.now() + limits.dispatchBudgetMs;
+    const started = Date.now();
+    const deadline = started + limits.dispatchBudgetMs;
     if (req.method !== "POST") return json(405, { error: "use POST" });
     const presented = /^Bearer\s+(.+)$/i.exec(req.headers.get("authorization") ?? "")?.[1] ?? "";
     if (!(await secretsEqual(presented, config.dispatchSecret))) {
@@ -147,7 +150,8 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
       if (summary.errors.length < maxReportedErrors) summary.errors.push(message);
     };
 
-    try {
+    /** Claims what every endpoint with work allows, submits it and records the outcomes: one round. */
+    async function dispatchRound(): Promise<number> {
       const claimed: ClaimedRun[] = [];
       for (const endpoint of await db.dispatchableEndpoints()) {
         if (Date.now() >= deadline) break;
@@ -157,16 +161,16 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
           note(`claim for ${endpoint}: ${(error as Error).message}`);
         }
       }
-      summary.claimed = claimed.length;
+      summary.claimed += claimed.length;
 
       const outcomes = await mapLimited(claimed, limits.parallelism, submit);
       const submissions = outcomes.flatMap((o) => "submission" in o ? [o.submission] : []);
       const releases = outcomes.flatMap((o) => "release" in o ? [o.release] : []);
       for (const o of outcomes) if ("release" in o) note(`run ${o.release.run_id}: ${o.release.reason}`);
-      summary.failed = outcomes.filter((o) => "release" in o && o.permanent).length;
+      summary.failed += outcomes.filter((o) => "release" in o && o.permanent).length;
       if (submissions.length > 0) {
         const marked = await db.markSubmitted(submissions);
-        summary.submitted = marked.submitted;
+        summary.submitted += marked.submitted;
         // Runs requeued while their /run was in flight: the RunPod job is not wanted.
         const byRun = new Map(claimed.map((run) => [run.run_id, run]));
         await mapLimited(marked.stale, limits.parallelism, async (stale) => {
@@ -174,7 +178,20 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
           if (run) await runpod.cancel(endpointOf(run), stale.runpod_job_id);
         });
       }
-      if (releases.length > 0) summary.released = (await db.releaseRuns(releases)).released;
+      if (releases.length > 0) summary.released += (await db.releaseRuns(releases)).released;
+      return claimed.length;
+    }
+
+    try {
+      // Round after round while there is work; a kick's dispatcher also waits
+      // out its debounce window for inserts that were not allowed a kick.
+      const lingerUntil = started + (parsed.data.linger_ms === undefined ? 0 : parsed.data.linger_ms + lingerPollMs);
+      while (Date.now() < deadline) {
+        if (await dispatchRound() > 0) continue;
+        const wait = Math.min(lingerUntil, deadline) - Date.now();
+        if (wait <= 0) break;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(wait, lingerPollMs)));
+      }
 
       if (Date.now() < deadline) {
         const due = await db.runsToReconcile(limits.reconcileBatch);

@@ -1,7 +1,7 @@
 -- Inserts kick the dispatcher once per statement, transaction and window, and
 -- only when the Vault secrets exist.
 begin;
-select plan(8);
+select plan(10);
 
 insert into pgpod.endpoints (name, runpod_endpoint_id, api_base) values ('t_kick', 'ep', 'http://runpod.test/v2');
 delete from vault.secrets where name in ('pgpod_project_url', 'pgpod_dispatch_secret');
@@ -26,6 +26,9 @@ select is((select url from net.http_request_queue where id > (select id from kic
   'http://api.test/functions/v1/pgpod-dispatch', 'the kick calls pgpod-dispatch under the project URL');
 select is((select headers ->> 'Authorization' from net.http_request_queue where id > (select id from kicks_before)),
   'Bearer dispatch-secret', 'the kick carries the dispatch secret');
+select is((select convert_from(body, 'UTF8')::jsonb from net.http_request_queue where id > (select id from kicks_before)),
+  '{"reason": "insert", "linger_ms": 60000}'::jsonb,
+  'the kick names its debounce window, for the dispatcher to wait out');
 
 insert into pgpod.jobs (endpoint, input) values ('t_kick', '{}');
 select is(pg_temp.kicks(), 1::bigint, 'a second statement in the same transaction does not kick again');
@@ -42,6 +45,8 @@ insert into pgpod.jobs (endpoint, input) values ('t_kick', '{}');
 select is(pg_temp.kicks(), 2::bigint, 'a transaction in a later window kicks');
 
 select isnt(pgpod.kick_dispatcher('cron', true), null, 'a forced kick (pg_cron) ignores the window');
+select is((select convert_from(body, 'UTF8')::jsonb from net.http_request_queue order by id desc limit 1),
+  '{"reason": "cron"}'::jsonb, 'and names no window: nothing was debounced for it');
 
 select setval('pgpod.kick_clock', 0);
 select * from finish();

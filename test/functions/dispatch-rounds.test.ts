@@ -1,0 +1,87 @@
+// The dispatcher's loop: it claims round after round while work remains, and a
+// kick's dispatcher keeps looking for linger_ms, because inserts inside the
+// kick's debounce window were not allowed a kick of their own.
+import { describe, expect, it } from "vitest";
+import { dispatchConfig } from "../../supabase/functions/_shared/config.ts";
+import type { ClaimedRun, PgpodDb } from "../../supabase/functions/_shared/db.ts";
+import { type DispatchDeps, dispatchHandler } from "../../supabase/functions/pgpod-dispatch/handler.ts";
+
+const config = dispatchConfig({
+  SUPABASE_URL: "http://127.0.0.1:1",
+  SUPABASE_DB_URL: "postgresql://x@127.0.0.1:1/postgres",
+  SUPABASE_SERVICE_ROLE_KEY: "service-key",
+  PGPOD_WEBHOOK_SECRET: "webhook-secret",
+  RUNPOD_API_KEY: "runpod-key",
+  PGPOD_DISPATCH_SECRET: "dispatch-secret",
+});
+
+function run(id: number): ClaimedRun {
+  return {
+    run_id: String(id), attempt: 1, runpod_endpoint_id: "ep", api_base: "http://runpod.test/v2",
+    execution_timeout_ms: null, ttl_ms: null, low_priority: false, direct_upload: false,
+    output_bucket: "b", grouped: false, jobs: [{ job_id: `job-${id}`, storage_prefix: `service/e/job-${id}` }], input: {},
+  };
+}
+
+/** A queue that gains work at the given times (ms after the first look) and records each claim. */
+function scriptedDeps(arrivals: number[], perClaim = Infinity) {
+  const claims: number[] = [];
+  let first: number | undefined;
+  let nextId = 1;
+  const pending = () => {
+    first ??= Date.now();
+    return arrivals.filter((at) => first! + at <= Date.now());
+  };
+  const db = {
+    dispatchableEndpoints: async () => (pending().length > 0 ? ["e"] : []),
+    claimRuns: async () => {
+      const ready = pending().slice(0, perClaim);
+      for (const at of ready) arrivals.splice(arrivals.indexOf(at), 1);
+      claims.push(ready.length);
+      return ready.map(() => run(nextId++));
+    },
+    markSubmitted: async (s: unknown[]) => ({ submitted: s.length, stale: [] }),
+    releaseRuns: async () => ({ released: 0, stale: 0, requeued: [], failed: [], cancelled: [] }),
+    runsToReconcile: async () => [],
+  } as unknown as PgpodDb;
+  const runpod = { run: async () => ({ kind: "ok", body: { id: `rp-${nextId}`, status: "IN_QUEUE" } }) };
+  const deps = { db, runpod, tokens: { sign: async () => "sig" } } as unknown as DispatchDeps;
+  return { deps, claims };
+}
+
+const call = (body: unknown) =>
+  new Request("http://local/pgpod-dispatch", {
+    method: "POST",
+    headers: { authorization: "Bearer dispatch-secret", "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+
+describe("dispatch rounds", () => {
+  it("picks up work that arrives inside a kick's debounce window", async () => {
+    const { deps, claims } = scriptedDeps([0, 400]);
+    const res = await dispatchHandler(config, deps)(call({ reason: "insert", linger_ms: 1000 }));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ claimed: 2, submitted: 2 });
+    expect(claims).toEqual([1, 1]);
+  });
+
+  it("does not linger when called by cron, which names no window", async () => {
+    const { deps, claims } = scriptedDeps([0, 400]);
+    const res = await dispatchHandler(config, deps)(call({ reason: "cron" }));
+    expect(await res.json()).toMatchObject({ claimed: 1, submitted: 1 });
+    expect(claims).toEqual([1]);
+  });
+
+  it("keeps claiming while rounds find work", async () => {
+    const { deps, claims } = scriptedDeps([0, 0, 0], 1);
+    const res = await dispatchHandler(config, deps)(call({ reason: "cron" }));
+    expect(await res.json()).toMatchObject({ claimed: 3, submitted: 3 });
+    expect(claims).toEqual([1, 1, 1]);
+  });
+
+  it("refuses a linger longer than pg_net would wait", async () => {
+    const { deps } = scriptedDeps([]);
+    const res = await dispatchHandler(config, deps)(call({ linger_ms: 60_000 }));
+    expect(res.status).toBe(400);
+  });
+});
