@@ -2,7 +2,7 @@
 // then the stack is stopped whatever happened. Prints one closing line with
 // the totals.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot, resolveConfig, stackEnv } from "./stack/config.ts";
 import { freePort } from "./stack/ports.ts";
@@ -45,8 +45,11 @@ function vitest(env: NodeJS.ProcessEnv, stateDir: string): SuiteResult {
   const { ok } = run(bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], env);
   if (!existsSync(report)) return { name: "vitest", passed: 0, failed: 1, ok: false };
   const r = JSON.parse(readFileSync(report, "utf8"));
-  // A file that fails to load counts no failed test, but vitest still exits non-zero.
-  return { name: "vitest", passed: r.numPassedTests, failed: r.numFailedTests || (ok ? 0 : 1), ok };
+  // A file that fails outside a test (import, hook) counts no failed test: count the file.
+  const brokenFiles = (r.testResults as Array<{ status: string; assertionResults: Array<{ status: string }> }>)
+    .filter((f) => f.status === "failed" && !f.assertionResults.some((a) => a.status === "failed")).length;
+  const failed = r.numFailedTests + brokenFiles;
+  return { name: "vitest", passed: r.numPassedTests, failed: failed || (ok ? 0 : 1), ok };
 }
 
 function deno(env: NodeJS.ProcessEnv): SuiteResult[] {
@@ -79,16 +82,13 @@ function advisors(env: NodeJS.ProcessEnv, dbUrl: string): SuiteResult {
 
 export async function main(args: string[]): Promise<number> {
   const keep = args.includes("--keep");
+  // One state folder per run, so two runs in one checkout never stop each other's stack.
   const config = resolveConfig([
-    "--state-dir", join(repoRoot, ".pgpod-test"),
+    "--state-dir", join(repoRoot, `.pgpod-test-${process.pid}`),
     "--db-port", String(await freePort()),
     "--api-port", String(await freePort()),
     "--runpod-port", String(await freePort()),
   ], {});
-  if (existsSync(config.stateDir) && statSync(config.stateDir).isDirectory()) {
-    await stack.stop(config).catch(() => undefined);
-    rmSync(config.stateDir, { recursive: true, force: true });
-  }
   const started = Date.now();
   const results: SuiteResult[] = [];
   try {

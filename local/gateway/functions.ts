@@ -20,6 +20,8 @@ export interface FunctionsGatewayOptions {
   env: Record<string, string>;
   jwtSecret: string;
   log: (line: string) => void;
+  /** 150 s on Supabase; tests shorten it. */
+  idleTimeoutMs?: number;
 }
 
 interface RunningFunction {
@@ -29,6 +31,9 @@ interface RunningFunction {
 }
 
 const slug = /^[A-Za-z][A-Za-z0-9_-]*$/;
+// Supabase's limits: 256 MB per function, and a request that sends no
+// response within 150 s gets a 504.
+const memoryLimitMb = 256;
 const repoRoot = join(import.meta.dirname, "..", "..");
 const denoBin = join(repoRoot, "node_modules", ".bin", "deno");
 const denoEntry = join(import.meta.dirname, "deno-entry.ts");
@@ -76,7 +81,9 @@ export function createFunctionsGateway(opts: FunctionsGatewayOptions) {
     const portPromise = freePort();
     const entry: RunningFunction = { child: undefined as unknown as ChildProcess, port: 0, ready: Promise.resolve() };
     entry.ready = portPromise.then(async (port) => {
-      const args = ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write=/tmp", "--no-prompt"];
+      // Supabase gives each function 256 MB; a function that needs more fails here too.
+      const args = ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write=/tmp", "--no-prompt",
+        `--v8-flags=--max-old-space-size=${memoryLimitMb}`];
       if (existsSync(config)) args.push("--config", config);
       args.push(denoEntry);
       const child = spawn(denoBin, args, {
@@ -155,6 +162,7 @@ export function createFunctionsGateway(opts: FunctionsGatewayOptions) {
         // @ts-expect-error Node's fetch needs this to stream a request body.
         duplex: "half",
         redirect: "manual",
+        signal: AbortSignal.timeout(opts.idleTimeoutMs ?? 150_000),
       });
       const outHeaders: Record<string, string> = {};
       upstream.headers.forEach((value, key) => {
@@ -164,7 +172,9 @@ export function createFunctionsGateway(opts: FunctionsGatewayOptions) {
       if (upstream.body) for await (const chunk of upstream.body) res.write(chunk);
       res.end();
     } catch (error) {
-      if (!res.headersSent) reply(res, 502, { code: "FUNCTION_ERROR", message: (error as Error).message });
+      const timedOut = (error as Error).name === "TimeoutError";
+      if (!res.headersSent && timedOut) reply(res, 504, { code: "IDLE_TIMEOUT", message: "Function did not respond in time" });
+      else if (!res.headersSent) reply(res, 502, { code: "FUNCTION_ERROR", message: (error as Error).message });
       else res.destroy();
     }
   }

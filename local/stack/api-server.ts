@@ -8,6 +8,9 @@ export function createApiServer(mounts: Record<string, Mount>, log: (line: strin
   const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
   return createServer(async (req, res) => {
     const url = req.url ?? "/";
+    const started = Date.now();
+    // Query strings carry signed-URL tokens and webhook signatures: never logged.
+    res.once("finish", () => log(`${req.method} ${url.split("?")[0]} ${res.statusCode} ${Date.now() - started}ms`));
     if (url === "/health") {
       res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
       return;

@@ -51,8 +51,6 @@ async function applyPlatform(c: StackConfig, dbUrl: string) {
     await sql.end();
   }
   pg.runSqlFiles(c, [join(sqlDir, "pg_net.sql")]);
-  const storageSql = join(sqlDir, "storage_server.sql");
-  if (existsSync(storageSql)) pg.runSqlFiles(c, [storageSql]);
 }
 
 function supabaseCli(args: string[]): void {

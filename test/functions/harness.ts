@@ -9,6 +9,7 @@ import type { EmulatorConfig } from "../../local/runpod/config.ts";
 import { startRunpodEmulator, type RunpodEmulator } from "../../local/runpod/server.ts";
 import { webhookTokens } from "../../supabase/functions/_shared/tokens.ts";
 import { db, stack } from "../support/stack.ts";
+import { sleep, waitFor } from "../support/wait.ts";
 
 export const env = stack();
 export const sql = db(4);
@@ -21,7 +22,7 @@ afterAll(async () => {
   await sql.end({ timeout: 5 });
 });
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep, waitFor };
 
 /** A name no other test file uses, valid as a pgpod endpoint name and a bucket id. */
 export function uniqueName(tag: string): string {
@@ -120,16 +121,6 @@ export async function settle(id: string, statuses: string[] = ["succeeded", "fai
     if (Date.now() > deadline) throw new Error(`job ${id} is still ${current.status} (wanted ${statuses.join("/")}): ${current.error ?? ""}`);
     await dispatch();
     await sleep(250);
-  }
-}
-
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
   }
 }
 

@@ -21,6 +21,7 @@ beforeAll(async () => {
     jwtSecret,
     env: { SUPABASE_URL: "http://127.0.0.1:1", SUPABASE_DB_URL: "postgresql://x@127.0.0.1:1/postgres" },
     log: () => {},
+    idleTimeoutMs: 4000,
   });
   server = createApiServer({ "/functions/v1": gateway.handle }, () => {});
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -78,4 +79,19 @@ describe("functions gateway", () => {
     expect(second.status).toBe(200);
     expect(await second.text()).not.toBe(first);
   });
+
+  it("answers 504 when a function sends no response within the idle timeout", async () => {
+    const res = await fetch(`${base}/functions/v1/slow`);
+    expect(res.status).toBe(504);
+    expect(await res.json()).toMatchObject({ code: "IDLE_TIMEOUT" });
+  });
+
+  it("ends a function that goes past 256 MB, and serves the next request from a fresh process", async () => {
+    const res = await fetch(`${base}/functions/v1/hog?hog=1`);
+    expect(res.status).toBe(502);
+    await new Promise((r) => setTimeout(r, 500));
+    const after = await fetch(`${base}/functions/v1/hog`);
+    expect(after.status).toBe(200);
+    expect(await after.text()).toBe("ok");
+  }, 60_000);
 });

@@ -2,6 +2,8 @@
 // worker in local/net/worker.ts. Another worker (the stack's services process)
 // may serve the same database, so every assertion is about requests this file
 // queued, as seen by its own HTTP server and in net._http_response.
+import { freePort } from "../../local/stack/ports.ts";
+import { waitFor } from "../support/wait.ts";
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -73,16 +75,6 @@ function receivedAt(path: string): Received[] {
   return received.filter((r) => r.path === path);
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 async function responsesFor(ids: string[]): Promise<ResponseRow[]> {
   return waitFor(`responses to requests ${ids.join(", ")}`, async () => {
     const rows = await sql<ResponseRow[]>`
@@ -94,14 +86,6 @@ async function responsesFor(ids: string[]): Promise<ResponseRow[]> {
 
 async function responseFor(id: string): Promise<ResponseRow> {
   return (await responsesFor([id]))[0];
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 beforeAll(async () => {

@@ -21,7 +21,11 @@ export async function createTestEndpoint(
     name,
     queue: `pgpod_${name}`,
     async drop() {
+      await sql`update pgpod.endpoints set paused = true where name = ${name}`;
       await sql.begin(async (tx) => {
+        // pgpod locks runs before jobs; a cleanup that did the reverse could
+        // deadlock with a dispatcher still finishing this endpoint's runs.
+        await tx`select id from pgpod.runs where endpoint = ${name} order by id for update`;
         await tx`delete from pgpod.jobs where endpoint = ${name}`;
         await tx`delete from pgpod.runs where endpoint = ${name}`;
         await tx`delete from pgpod.endpoints where name = ${name}`;
