@@ -3,56 +3,35 @@
 // uses Node built-ins only: make sure the npm dependencies and the Debian
 // packages are present, then hand over to the TypeScript CLI through tsx.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { planDebianInstall } from "./bootstrap.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-// What the local stack needs from Debian, and the file that proves each is there.
-const debianPackages = [
-  ["postgresql-15", "/usr/lib/postgresql/15/bin/postgres"],
-  ["postgresql-15-cron", "/usr/lib/postgresql/15/lib/pg_cron.so"],
-  ["postgresql-15-pgtap", "/usr/share/postgresql/15/extension/pgtap.control"],
-  ["libtap-parser-sourcehandler-pgtap-perl", "/usr/bin/pg_prove"],
-];
-
+/** @param {string} message @returns {never} */
 function fail(message) {
   process.stderr.write(`\npgpod: ${message}\n\n`);
   process.exit(1);
 }
 
+/** @param {string} cmd @param {string[]} args @param {import("node:child_process").SpawnSyncOptions} [options] */
 function run(cmd, args, options = {}) {
   const result = spawnSync(cmd, args, { stdio: "inherit", cwd: root, ...options });
   if (result.error) fail(`could not run ${cmd}: ${result.error.message}`);
   return result.status ?? 1;
 }
 
-function isDebian() {
-  try {
-    return /^ID(_LIKE)?=.*debian/m.test(readFileSync("/etc/os-release", "utf8"));
-  } catch {
-    return false;
-  }
-}
-
 function ensureDebianPackages() {
-  const missing = debianPackages.filter(([, file]) => !existsSync(file)).map(([name]) => name);
-  if (missing.length === 0) return;
-  const command = `apt-get update && apt-get install -y ${missing.join(" ")}`;
-  if (!isDebian()) {
-    fail(
-      `the local stack needs PostgreSQL 15 with pg_cron and pgTAP (${missing.join(", ")}).\n` +
-        `This is not a Debian system: install the equivalents with your package manager, or run on Debian:\n  ${command}`,
-    );
-  }
-  if (process.getuid?.() !== 0) {
-    fail(`missing Debian packages: ${missing.join(", ")}.\nRun as root:\n  sudo sh -c '${command}'`);
-  }
-  process.stdout.write(`pgpod: installing ${missing.join(", ")} (apt-get)\n`);
+  const plan = planDebianInstall();
+  if (plan.action === "none") return;
+  if (plan.action === "fail") return fail(plan.message);
+  const command = `apt-get update && apt-get install -y ${plan.packages.join(" ")}`;
+  process.stdout.write(`pgpod: installing ${plan.packages.join(", ")} (apt-get)\n`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   if (run("apt-get", ["update", "-qq"], { env }) !== 0) fail(`apt-get update failed; run it by hand:\n  ${command}`);
-  if (run("apt-get", ["install", "-y", "-qq", ...missing], { env }) !== 0) {
+  if (run("apt-get", ["install", "-y", "-qq", ...plan.packages], { env }) !== 0) {
     fail(`apt-get install failed; run it by hand:\n  ${command}`);
   }
 }

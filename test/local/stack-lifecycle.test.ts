@@ -1,0 +1,67 @@
+// A second stack of its own, beside the one `npm test` runs: reset recreates
+// the database from the migrations, stop leaves no process behind.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { afterAll, expect, it } from "vitest";
+import { freePort, portFree } from "../../local/stack/ports.ts";
+import { waitFor } from "../support/wait.ts";
+
+const runner = join(import.meta.dirname, "..", "..", "local", "bin", "run.mjs");
+const stateDir = mkdtempSync(join(tmpdir(), "pgpod-lifecycle-"));
+let flags: string[] = [];
+
+function stackCli(command: string) {
+  const result = spawnSync(process.execPath, [runner, "stack", command, ...flags], { encoding: "utf8" });
+  return { code: result.status, out: result.stdout + result.stderr };
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+afterAll(() => {
+  stackCli("stop");
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+it("resets to the migrations and stops without leaving a process", async () => {
+  const ports = { db: await freePort(), api: await freePort(), runpod: await freePort() };
+  flags = ["--state-dir", stateDir, "--db-port", String(ports.db), "--api-port", String(ports.api), "--runpod-port", String(ports.runpod)];
+  expect(stackCli("start").code).toBe(0);
+  const dbUrl = `postgresql://postgres:postgres@127.0.0.1:${ports.db}/postgres`;
+
+  let sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  await sql`create table public.left_behind (id int)`;
+  await sql.end();
+
+  const reset = stackCli("reset");
+  expect(reset.code).toBe(0);
+  sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  const [{ leftover, endpoints }] = await sql`
+    select to_regclass('public.left_behind') is not null as leftover, (select count(*)::int from pgpod.endpoints) as endpoints`;
+  await sql.end();
+  expect(leftover).toBe(false);
+  expect(endpoints).toBeGreaterThan(0);
+
+  const servicesPid = Number(readFileSync(join(stateDir, "services.pid"), "utf8"));
+  const postgresPid = Number(readFileSync(join(stateDir, "db", "postmaster.pid"), "utf8").split("\n")[0]);
+  expect(alive(servicesPid) && alive(postgresPid)).toBe(true);
+
+  const stop = stackCli("stop");
+  expect(stop.code).toBe(0);
+  expect(stop.out).toContain("pgpod stack stopped");
+  // pg_ctl returns once the pid file is gone; the postmaster exits a moment later.
+  await waitFor("PostgreSQL to exit", async () => !alive(postgresPid), 10_000);
+  expect(alive(servicesPid)).toBe(false);
+  expect(existsSync(join(stateDir, "services.pid"))).toBe(false);
+  for (const port of Object.values(ports)) expect(await portFree(port)).toBe(true);
+  expect(stackCli("status").code).toBe(3);
+}, 180_000);
