@@ -137,7 +137,7 @@ export class Emulator implements EmulatorControl {
         { handler: config.handler, workers: config.workers, coldStartMs: config.coldStartMs, idleTimeoutMs: config.idleTimeoutMs, executionTimeoutMs: config.executionTimeoutMs, faults, counters, health: endpoint.health() },
       ]),
     );
-    return { settings: this.currentSettings, endpoints };
+    return { settings: this.currentSettings, endpoints, pendingTimers: this.timers.pendingCount };
   }
 
   close(): void {

@@ -141,10 +141,11 @@ export class Endpoint {
     };
   }
 
-  /** Aborts running handlers; the emulator clears the timers. */
+  /** Aborts running handlers and shuts every worker down; the emulator clears the timers. */
   close(): void {
     for (const { controller } of this.running.values()) controller.abort();
     this.running.clear();
+    this.pool.stopAll();
   }
 
   private enqueue(job: Job): void {
@@ -174,7 +175,8 @@ export class Endpoint {
     const controller = new AbortController();
     this.running.set(job.id, { worker, controller });
     job.timers.execution = this.deps.timers.after(job.executionTimeoutMs, () => this.stopRunning(job, { status: "TIMED_OUT" }));
-    void runHandler(this.deps.handler, { id: job.id, input: job.input, signal: controller.signal }, worker.id).then(
+    const handlerJob = { id: job.id, input: job.input, signal: controller.signal, chance: (share: number) => this.deps.dice.chance(share) };
+    void runHandler(this.deps.handler, handlerJob, worker.id).then(
       (outcome: HandlerOutcome) => {
         // The job may have been cancelled, timed out or expired while the handler ran.
         if (this.running.get(job.id)?.controller !== controller) return;

@@ -8,6 +8,11 @@ export interface HandlerJob {
   id: string;
   input: unknown;
   signal: AbortSignal;
+  /**
+   * True with probability share (0..1), from the emulator's dice: with a
+   * configured seed, a handler that rolls only through this is reproducible.
+   */
+  chance(share: number): boolean;
 }
 export type Handler = (job: HandlerJob) => unknown | Promise<unknown>;
 

@@ -64,6 +64,10 @@ export class WorkerPool {
     worker.state = "off";
   }
 
+  stopAll(): void {
+    for (const worker of this.workers) this.stop(worker);
+  }
+
   count(state: WorkerState): number {
     return this.workers.filter((w) => w.state === state).length;
   }

@@ -21,6 +21,11 @@ export class Timers {
     };
   }
 
+  /** How many timers are waiting to fire. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
   /** Resolves after ms, or at once when the timers are cleared. */
   wait(ms: number): Promise<void> {
     return new Promise((resolve) => this.after(ms, resolve, resolve));

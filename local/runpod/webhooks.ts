@@ -84,7 +84,8 @@ export class WebhookDispatcher {
     let answeredLate = false;
     for (let attempt = 1; ; attempt++) {
       const result = await this.attempt(target, url, payload, `${label} attempt ${attempt}`, repeatWhileSlow, () => (answeredLate = true));
-      if (result === "delivered") return;
+      // An attempt cut short by close(), or made after it once a delay fault's wait ended, schedules no retry.
+      if (result === "delivered" || this.closed) return;
       // A slow attempt left open does not use up the retry budget, up to slowRepeatLimit copies.
       const repeatingSlow = result === "slow" && slowRepeats < slowRepeatLimit;
       if (repeatingSlow) slowRepeats++;

@@ -1,6 +1,6 @@
 // Bad requests get the cloud's answers: 400, 401, 404, 405, 413, 429.
 import { describe, expect, it } from "vitest";
-import { startEmulator } from "./support.ts";
+import { sleep, startEmulator } from "./support.ts";
 
 describe("bad input", () => {
   it("401 for a wrong or missing key, on the API and the control API alike", async () => {
@@ -58,7 +58,7 @@ describe("bad input", () => {
 
 describe("rate limits", () => {
   it("answers 429 past the per-window limit of an operation, per endpoint, until the window ends", async () => {
-    const { client, emulator } = await startEmulator({ rateLimits: { windowMs: 300, run: 2, status: 3, purgeQueue: 1, cancel: 1, runsync: 1 } });
+    const { client, emulator } = await startEmulator({ rateLimits: { windowMs: 1000, run: 2, status: 3, purgeQueue: 1, cancel: 1, runsync: 1 } });
     expect((await client.post("/v2/noop/run", { input: {} })).status).toBe(200);
     expect((await client.post("/v2/noop/run", { input: {} })).status).toBe(200);
     expect(await client.post("/v2/noop/run", { input: {} })).toEqual({ status: 429, body: { error: "rate limit for /run exceeded" } });
@@ -76,7 +76,7 @@ describe("rate limits", () => {
     for (let i = 0; i < 5; i++) expect((await client.get("/v2/noop/health")).status).toBe(200);
     expect(emulator.counters("noop").rateLimited).toBe(5);
 
-    await new Promise((resolve) => setTimeout(resolve, 320));
+    await sleep(1020);
     expect((await client.post("/v2/noop/run", { input: {} })).status).toBe(200);
   });
 });

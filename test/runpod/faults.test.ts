@@ -62,27 +62,37 @@ describe("webhook faults", () => {
   });
 
   it("webhookRepeatWhileSlow: copies keep coming while the receiver is slow, and stop once it answers", async () => {
-    const { client, emulator } = await startEmulator({ webhook: { timeoutMs: 50, retryDelayMs: 50 } });
-    const receiver = await startReceiver(() => ({ status: 200, delayMs: 400 }));
+    // A cap out of reach, so only the receiver's answer can end the copies.
+    const { client, emulator } = await startEmulator({ webhook: { timeoutMs: 50, retryDelayMs: 50, slowRepeatLimit: 1000 } });
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const receiver = await startReceiver(() => ({ status: 200, until: answered }));
     emulator.setFaults("noop", { webhookRepeatWhileSlow: true });
     await client.run("noop", { input: {}, webhook: `${receiver.url}/hook` });
-    await waitFor(() => emulator.counters("noop").webhookDelivered >= 1);
-    const copiesWhenAnswered = receiver.received.length;
     // More copies than the 3 attempts a failing receiver would get, all still open together.
-    expect(copiesWhenAnswered).toBeGreaterThan(3);
-    expect(new Set(receiver.received.map((r) => JSON.stringify(r.body))).size).toBe(1);
+    await waitFor(() => receiver.received.length > 3);
+    expect(emulator.counters("noop").webhookDelivered).toBe(0);
+    answer();
+
+    // Every copy sent gets its 200; copies still in flight when the first answer came are counted too.
+    await waitFor(() => {
+      const { webhookAttempts, webhookDelivered } = emulator.counters("noop");
+      return webhookDelivered === webhookAttempts && receiver.received.length === webhookAttempts;
+    });
+    const copies = receiver.received.length;
     await sleep(200);
-    expect(receiver.received.length).toBe(copiesWhenAnswered);
-    expect(emulator.counters("noop")).toMatchObject({ webhookGaveUp: 0 });
-    expect(emulator.counters("noop").faultWebhookSlowRepeats).toBe(copiesWhenAnswered - 1);
+    expect(receiver.received).toHaveLength(copies);
+    expect(new Set(receiver.received.map((r) => JSON.stringify(r.body))).size).toBe(1);
+    expect(emulator.counters("noop")).toMatchObject({ webhookAttempts: copies, webhookDelivered: copies, webhookGaveUp: 0, faultWebhookSlowRepeats: copies - 1 });
   });
 
   it("webhookRepeatWhileSlow stops at slowRepeatLimit and then uses the normal retry budget", async () => {
     const { client, emulator } = await startEmulator({ webhook: { timeoutMs: 30, retryDelayMs: 20, slowRepeatLimit: 2 } });
-    const receiver = await startReceiver(() => ({ status: 200, delayMs: 2000 }));
+    const receiver = await startReceiver(() => ({ status: 200, until: new Promise(() => {}) }));
     emulator.setFaults("noop", { webhookRepeatWhileSlow: true });
     await client.run("noop", { input: {}, webhook: `${receiver.url}/hook` });
     await waitFor(() => emulator.counters("noop").webhookGaveUp === 1);
+    await waitFor(() => receiver.received.length === emulator.counters("noop").webhookAttempts);
     expect(receiver.received).toHaveLength(2 + 3);
     expect(emulator.counters("noop").faultWebhookSlowRepeats).toBe(2);
   });
@@ -150,6 +160,18 @@ describe("job faults", () => {
     expect(receiver.received[0].body).toMatchObject({ id, status: "COMPLETED" });
     expect(receiver.received[0].body).not.toHaveProperty("output");
     expect(emulator.counters("noop").faultCompletedWithoutOutput).toBe(1);
+  });
+
+  it("a seed makes the flaky worker's failures reproducible too", async () => {
+    const outcomesWithSeed = async () => {
+      const { client } = await startEmulator({ seed: 7 });
+      const statuses: string[] = [];
+      for (let i = 0; i < 20; i++) statuses.push((await client.post("/v2/flaky/runsync", { input: { failure_rate: 0.5 } })).body.status);
+      return statuses;
+    };
+    const first = await outcomesWithSeed();
+    expect(new Set(first)).toEqual(new Set(["COMPLETED", "FAILED"]));
+    expect(await outcomesWithSeed()).toEqual(first);
   });
 
   it("a seed makes shares reproducible", async () => {

@@ -14,9 +14,14 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
 
-/** Settings that keep tests fast; the cloud's values are the defaults in config.ts. */
+/**
+ * Settings that keep tests fast; the cloud's values are the defaults in
+ * config.ts. The webhook timeout stays at its default so that a loaded
+ * machine does not turn a slow first answer into a retry; tests of the
+ * timeout set their own.
+ */
 export const fastSettings = {
-  webhook: { retryDelayMs: 60, timeoutMs: 300 },
+  webhook: { retryDelayMs: 60 },
   policy: { minExecutionTimeoutMs: 0, minTtlMs: 0 },
   runsyncWait: { minMs: 0 },
 } satisfies EmulatorConfig;
@@ -120,8 +125,8 @@ export interface Received {
   raw: Buffer;
 }
 
-/** Decides the answer to one received request: a status, optionally after a delay. */
-export type Responder = (request: Received, index: number) => { status: number; delayMs?: number };
+/** Decides the answer to one received request: a status, optionally after a delay or once `until` settles. */
+export type Responder = (request: Received, index: number) => { status: number; delayMs?: number; until?: Promise<unknown> };
 
 /** A local HTTP server that records every request (a webhook receiver or a Storage stand-in). */
 export async function startReceiver(responder: Responder = () => ({ status: 200 })) {
@@ -135,12 +140,14 @@ export async function startReceiver(responder: Responder = () => ({ status: 200 
       const isJson = (req.headers["content-type"] ?? "").includes("json");
       const request: Received = { at: Date.now(), method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: isJson ? JSON.parse(raw.toString()) : undefined, raw };
       received.push(request);
-      const { status, delayMs = 0 } = responder(request, received.length - 1);
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        res.writeHead(status, { "content-type": "application/json" }).end("{}");
-      }, delayMs);
-      timers.add(timer);
+      const { status, delayMs = 0, until } = responder(request, received.length - 1);
+      void Promise.resolve(until).then(() => {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          res.writeHead(status, { "content-type": "application/json" }).end("{}");
+        }, delayMs);
+        timers.add(timer);
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -98,8 +98,9 @@ describe("retry schedule", () => {
   });
 
   it("treats an attempt with no answer within timeoutMs as failed and retries", async () => {
-    const { client, emulator } = await startEmulator({ webhook: { timeoutMs: 80 } });
-    const receiver = await startReceiver((_, index) => ({ status: 200, delayMs: index === 0 ? 400 : 0 }));
+    const { client, emulator } = await startEmulator({ webhook: { timeoutMs: 500 } });
+    // The first attempt is never answered.
+    const receiver = await startReceiver((_, index) => ({ status: 200, until: index === 0 ? new Promise(() => {}) : undefined }));
     await client.run("noop", { input: {}, webhook: `${receiver.url}/hook` });
     await waitFor(() => emulator.counters("noop").webhookDelivered >= 1);
     expect(receiver.received.length).toBeGreaterThanOrEqual(2);
