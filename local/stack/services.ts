@@ -38,7 +38,6 @@ async function main() {
     dbUrl: env.SUPABASE_DB_URL,
     jwtSecret: env.JWT_SECRET,
     dataDir: storageDir,
-    publicUrl: env.SUPABASE_URL,
     log: (line) => log(`[storage] ${line}`),
   });
   const api = createApiServer({ "/functions/v1": functions.handle, "/storage/v1": storage.handle }, log);

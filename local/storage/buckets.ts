@@ -1,7 +1,7 @@
 // Bucket routes. They run under the caller's role, so only roles granted the
 // table (service_role on a stock project) may create, change or delete buckets.
 import { type StorageContext, ownerColumns } from "./context.ts";
-import { type BucketRow, type Tx, asCaller, transaction } from "./database.ts";
+import { type BucketRow, type Tx, allowStorageDeletes, asCaller, transaction } from "./database.ts";
 import { errors, fromDatabaseError } from "./errors.ts";
 import { checkBucketName } from "./names.ts";
 import { deleteAllObjects } from "./object-writes.ts";
@@ -114,7 +114,10 @@ export async function deleteBucket(ctx: StorageContext, claims: Claims, id: stri
   const [{ count }] = await ctx.sql<{ count: number }[]>`
     select count(*)::int as count from storage.objects where bucket_id = ${id}`;
   if (count > 0) throw errors.bucketNotEmpty();
-  const deleted = await asCallerMapped(ctx, claims, (tx) => tx`delete from storage.buckets where id = ${id} returning id`).catch(
+  const deleted = await asCallerMapped(ctx, claims, async (tx) => {
+    await allowStorageDeletes(tx);
+    return tx`delete from storage.buckets where id = ${id} returning id`;
+  }).catch(
     (err: { code?: string }) => {
       throw err.code === "23503" ? errors.bucketNotEmpty() : err;
     },

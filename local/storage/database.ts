@@ -35,6 +35,14 @@ export async function asCaller<T>(tx: Tx, claims: Claims, fn: () => Promise<T>):
   return result;
 }
 
+/**
+ * Lets this transaction delete rows of storage tables: their delete guard
+ * refuses any DELETE that does not come through the Storage API.
+ */
+export async function allowStorageDeletes(tx: Tx): Promise<void> {
+  await tx`select pg_catalog.set_config('storage.allow_delete_query', 'true', true)`;
+}
+
 /** Serialises writers of one object key until the transaction ends. */
 export async function lockKey(tx: Tx, bucket: string, key: string): Promise<void> {
   await tx`select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(${`storage:${bucket}/${key}`}, 0))`;

@@ -12,6 +12,7 @@ import {
   type ObjectMetadata,
   type ObjectRow,
   type Tx,
+  allowStorageDeletes,
   asCaller,
   findBucket,
   findObject,
@@ -232,20 +233,22 @@ const deletedColumns = "bucket_id, name, id, owner, owner_id, version, metadata,
 
 /** Deletes the named objects the caller may delete; returns their rows. */
 export async function deleteObjects(ctx: StorageContext, bucket: string, keys: string[], claims: Claims): Promise<ObjectRow[]> {
-  const rows = await transaction(ctx.sql, (tx) =>
-    runWrite(tx, claims, () => tx<ObjectRow[]>`
+  const rows = await transaction(ctx.sql, async (tx) => {
+    await allowStorageDeletes(tx);
+    return runWrite(tx, claims, () => tx<ObjectRow[]>`
       delete from storage.objects where bucket_id = ${bucket} and name = any(${keys}::text[])
-      returning ${tx.unsafe(deletedColumns)}`),
-  );
+      returning ${tx.unsafe(deletedColumns)}`);
+  });
   for (const row of rows) await removeVersion(ctx.store, row);
   return rows;
 }
 
 /** Deletes every object of the bucket the caller may delete. */
 export async function deleteAllObjects(ctx: StorageContext, bucket: string, claims: Claims): Promise<void> {
-  const rows = await transaction(ctx.sql, (tx) =>
-    runWrite(tx, claims, () => tx<ObjectRow[]>`
-      delete from storage.objects where bucket_id = ${bucket} returning ${tx.unsafe(deletedColumns)}`),
-  );
+  const rows = await transaction(ctx.sql, async (tx) => {
+    await allowStorageDeletes(tx);
+    return runWrite(tx, claims, () => tx<ObjectRow[]>`
+      delete from storage.objects where bucket_id = ${bucket} returning ${tx.unsafe(deletedColumns)}`);
+  });
   for (const row of rows) await removeVersion(ctx.store, row);
 }

@@ -26,8 +26,6 @@ export interface StorageHandlerOptions {
   jwtSecret: string;
   /** Object bytes live under <dataDir>/objects, uploads in progress under <dataDir>/tmp. */
   dataDir: string;
-  /** Base URL of the API; the Storage API itself answers with relative signed URLs. */
-  publicUrl: string;
   log?: (line: string) => void;
 }
 
@@ -230,7 +228,9 @@ export function createStorageHandler(opts: StorageHandlerOptions): StorageHandle
       throw errors.routeNotFound(r.method, r.path);
     } catch (err) {
       const known = err instanceof StorageError ? err : errors.internal();
-      if (!(err instanceof StorageError)) log(`storage: ${req.method} ${rawPath} failed: ${(err as Error)?.stack ?? err}`);
+      // Only the path: the query may hold a signed URL's token.
+      const logged = rawPath.split("?", 1)[0];
+      if (!(err instanceof StorageError)) log(`storage: ${req.method} ${logged} failed: ${(err as Error)?.stack ?? err}`);
       if (!req.readableEnded) req.resume();
       if (res.headersSent) res.destroy();
       else sendError(res, known);

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SignJWT } from "jose";
 import type { StorageClient } from "@supabase/storage-js";
+import { Tokens } from "../../local/storage/tokens.ts";
 import { type StorageHarness, dropBuckets, startStorage, uniqueBucket } from "./harness.ts";
 
 let h: StorageHarness;
@@ -164,5 +165,39 @@ describe("signed URLs", () => {
     expect((await worker.uploadToSignedUrl(path, downloadToken, "x")).error).toMatchObject({ statusCode: "400" });
     const viaUploadToken = await fetch(`${h.url}/storage/v1/object/sign/${bucket}/${path}?token=${upsertToken}`);
     expect(viaUploadToken.status).toBe(400);
+  });
+
+  it("refuse an expired, tampered or foreign upload token and store nothing", async () => {
+    const path = `${aliceId}/refused.txt`;
+    const worker = anon.from(bucket);
+    const filesBefore = await h.files();
+    const refused = async (token: string) => {
+      const res = await fetch(`${h.url}/storage/v1/object/upload/sign/${bucket}/${path}?token=${token}`, {
+        method: "PUT",
+        headers: { "content-type": "text/plain" },
+        body: "should not land",
+      });
+      return { status: res.status, body: await res.json() };
+    };
+
+    // Signed the way the server signs its upload grants, with the right secret, but already expired.
+    const expired = await new Tokens(h.secret).signUpload({ url: `${bucket}/${path}`, owner: aliceId, upsert: true }, -1);
+    expect((await worker.uploadToSignedUrl(path, expired, "late")).error).toMatchObject({ statusCode: "403", message: "jwt expired" });
+    expect(await refused(expired)).toEqual({ status: 400, body: { statusCode: "403", code: "InvalidJWT", error: "Unauthorized", message: "jwt expired" } });
+
+    // A genuine token for another path, its payload rewritten to this path with upsert; the signature no longer matches.
+    const genuine = (await alice.from(bucket).createSignedUploadUrl(`${aliceId}/granted.txt`)).data!.token;
+    const [header, , signature] = genuine.split(".");
+    const forgedPayload = Buffer.from(JSON.stringify({ url: `${bucket}/${path}`, owner: aliceId, upsert: true, exp: 9999999999 })).toString("base64url");
+    const tampered = `${header}.${forgedPayload}.${signature}`;
+    expect((await worker.uploadToSignedUrl(path, tampered, "forged")).error).toMatchObject({ statusCode: "403", message: "invalid signature" });
+    expect((await refused(tampered)).body).toMatchObject({ statusCode: "403", message: "invalid signature" });
+
+    const foreign = await new Tokens("another-secret-0123456789abcdef").signUpload({ url: `${bucket}/${path}`, owner: aliceId, upsert: false }, 60);
+    expect((await refused(foreign)).body).toMatchObject({ statusCode: "403", message: "invalid signature" });
+    expect((await refused("not.a.jwt")).body).toMatchObject({ statusCode: "403", message: "jwt malformed" });
+
+    expect(await h.sql`select 1 from storage.objects where bucket_id = ${bucket} and name = ${path}`).toHaveLength(0);
+    expect(await h.files()).toEqual(filesBefore);
   });
 });

@@ -56,3 +56,27 @@ $$;
 
 grant execute on function storage.foldername(text), storage.filename(text), storage.extension(text)
   to anon, authenticated, service_role;
+
+-- As on Supabase, rows of these tables are deleted through the Storage API,
+-- which also removes the stored bytes; a plain DELETE would orphan them. The
+-- Storage server (or a deliberate cleanup) sets storage.allow_delete_query to
+-- 'true' for its transaction first.
+create or replace function storage.protect_delete() returns trigger
+language plpgsql set search_path = '' as $$
+begin
+  if coalesce(pg_catalog.current_setting('storage.allow_delete_query', true), '') <> 'true' then
+    raise exception 'Direct deletion from storage tables is not allowed. Use the Storage API instead.'
+      using errcode = '42501',
+            hint = 'Delete through the Storage API, or set storage.allow_delete_query to ''true'' for the transaction.';
+  end if;
+  return null;
+end;
+$$;
+
+drop trigger if exists protect_buckets_delete on storage.buckets;
+create trigger protect_buckets_delete before delete on storage.buckets
+  for each statement execute function storage.protect_delete();
+
+drop trigger if exists protect_objects_delete on storage.objects;
+create trigger protect_objects_delete before delete on storage.objects
+  for each statement execute function storage.protect_delete();
