@@ -27,7 +27,8 @@ select is((select (status, output ->> 'caption', error)::text from pgpod.jobs wh
 select ok((select finished_at is not null and started_at is not null from pgpod.jobs where endpoint = 't_ok'), 'timestamps are set');
 select is((select (status, delay_ms, execution_ms)::text from pgpod.runs where id = (select run_id from c)), '(COMPLETED,1500,2500)',
   'the run keeps RunPod''s timings');
-select is((select (owner_id, path, content_type, size)::text from pgpod.job_files),
+select is((select (owner_id, path, content_type, size)::text from pgpod.job_files
+           where job_id = (select (jobs -> 0 ->> 'job_id')::uuid from c)),
   '(00000000-0000-4000-8000-00000000000a,00000000-0000-4000-8000-00000000000a/t_ok/' || (select jobs -> 0 ->> 'job_id' from c) || '/a.png,image/png,42)',
   'file rows are stored with the owner');
 select is((select status from public.t_done), 'succeeded', 'on_complete ran with the finished job');

@@ -16,7 +16,8 @@ select is((select status from pgpod.runs where id = (select run_id from c1)), 'r
 select ok((select vt between clock_timestamp() + interval '9 seconds' and clock_timestamp() + interval '21 seconds'
            from pgmq.q_pgpod_t_rel), 'the new message waits the backoff (10-20 s for attempt 1)');
 select is((select count(*) from pgmq.q_pgpod_t_rel), 1::bigint, 'the claimed message is replaced by one new message');
-select is((select detail ->> 'delay_s' from pgpod.job_events where kind = 'retry_scheduled')::int
+select is((select detail ->> 'delay_s' from pgpod.job_events
+           where kind = 'retry_scheduled' and run_id = (select run_id from c1))::int
           between 10 and 20, true, 'the retry is recorded with its delay');
 
 select is((select pgpod.release_run((select jsonb_agg(jsonb_build_object('run_id', run_id, 'attempt', attempt, 'reason', 'again')) from c1)) ->> 'stale'),

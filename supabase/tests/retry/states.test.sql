@@ -18,7 +18,8 @@ insert into pgpod.jobs (endpoint, input) values ('t_retry', '{"n": 3}');
 select pgpod.cancel((select id from pgpod.jobs where input = '{"n": 3}'));
 select is((select status::text from pgpod.retry((select id from pgpod.jobs where input = '{"n": 3}'))), 'queued',
   'a cancelled job can be retried');
-select is((select count(*) from pgpod.job_events where kind = 'retried'), 2::bigint, 'retries are recorded');
+select is((select count(*) from pgpod.job_events e join pgpod.jobs j on j.id = e.job_id
+           where e.kind = 'retried' and j.endpoint = 't_retry'), 2::bigint, 'retries are recorded');
 select throws_ok($$ select pgpod.retry('00000000-0000-4000-8000-000000000999') $$, 'P0002', null, 'an unknown job is an error');
 
 select * from finish();
