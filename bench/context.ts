@@ -38,12 +38,12 @@ export interface Sizes {
 export const fullSizes: Sizes = {
   concurrency: 8,
   jobs: 5000,
-  e2eRate: 40,
+  e2eRate: 30,
   e2eSeconds: 10,
   depths: [1_000, 100_000, 1_000_000],
-  claimsPerDepth: 20,
+  claimsPerDepth: 10,
   webhookMiB: 20,
-  drainTimeoutS: 20,
+  drainTimeoutS: 10,
   cronEveryS: 10,
   loadBudgetS: 90,
 };
@@ -113,7 +113,7 @@ export async function concurrently(
   clients: number,
   total: number,
   work: (conn: postgres.ReservedSql, index: number) => Promise<unknown>,
-  setup: (conn: postgres.ReservedSql) => Promise<unknown> = async () => undefined,
+  setup: (conn: postgres.ReservedSql) => Promise<unknown> = () => Promise.resolve(),
 ): Promise<void> {
   const conns = await Promise.all(Array.from({ length: clients }, () => sql.reserve()));
   try {

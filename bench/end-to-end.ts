@@ -3,7 +3,7 @@
 // pgpod-dispatch through pg_net, which submits to the RunPod emulator's noop
 // worker (one small output file); its webhook reaches pgpod-webhook, which
 // stores the file in Storage and completes the job.
-import { actAsUser, type BenchContext, concurrently, connect, createEndpoint, createUser, sleep } from "./context.ts";
+import { actAsUser, type BenchContext, concurrently, connect, createEndpoint, createUser, dropEndpoint, sleep } from "./context.ts";
 import { startRunpodRelay } from "./relay.ts";
 import { percentile, perSecond, round, type SectionResult } from "./report.ts";
 
@@ -28,8 +28,9 @@ export async function endToEnd(ctx: BenchContext): Promise<SectionResult> {
   const sql = connect(ctx.env, concurrency + 1);
   const relay = await startRunpodRelay(ctx.env.RUNPOD_EMULATOR_URL);
   let cron: NodeJS.Timeout | undefined;
+  const endpoint = "bench_e2e";
   try {
-    const endpoint = await createEndpoint(sql, "bench_e2e", relay.apiBase);
+    await createEndpoint(sql, endpoint, relay.apiBase);
     const userId = await createUser(sql);
     cron = setInterval(() => void sql`select pgpod.kick_dispatcher('cron', true)`.catch(() => undefined), cronEveryMs);
 
@@ -103,6 +104,8 @@ export async function endToEnd(ctx: BenchContext): Promise<SectionResult> {
     };
   } finally {
     if (cron) clearInterval(cron);
+    // The bench's own stack is thrown away; a shared one loses the endpoint that points at the closed relay.
+    if (!ctx.exclusive) await dropEndpoint(sql, endpoint);
     await relay.close();
     await sql.end({ timeout: 5 });
   }

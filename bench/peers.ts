@@ -26,7 +26,7 @@ interface PeerResult {
   configs: PeerConfigResult[];
 }
 
-const noop = async () => undefined;
+const noop = () => Promise.resolve();
 
 async function freshDatabase(admin: Sql, name: string): Promise<void> {
   await admin.unsafe(`drop database if exists ${name} with (force)`);

@@ -24,7 +24,7 @@ export async function physical(ctx: BenchContext): Promise<PhysicalResult> {
     );
     const [{ count }] = await sql<{ count: number }[]>`select count(*)::int as count from bench.plain_jobs`;
     if (count !== jobs) throw new Error(`physical: expected ${jobs} rows, found ${count}`);
-    await sql`drop table bench.plain_jobs`;
+    await sql`drop schema bench cascade`;
     const insertsPerS = perSecond(jobs, ms);
     return {
       id: "physical",

@@ -66,7 +66,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     await stack.start(config);
     const env = await stackEnv(config);
-    const ctx: BenchContext = { env, sizes, exclusive: true, log: (line) => process.stderr.write(`bench: ${line}\n`) };
+    const ctx: BenchContext = { env, sizes, exclusive: true, log: (line) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} bench: ${line}\n`) };
     const sql = connect(env);
     const [{ version }] = await sql<{ version: string }[]>`select split_part(version(), ' on ', 1) as version`;
     await sql.end();

@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { connect as netConnect } from "node:net";
+import { createServer, connect as netConnect } from "node:net";
 import { join } from "node:path";
 import { repoRoot } from "../local/stack/config.ts";
 import { webhookTokens } from "../supabase/functions/_shared/tokens.ts";
@@ -13,6 +13,7 @@ import { median, percentile, ratio, round, type SectionResult, timed } from "./r
 
 /** Rows inserted per statement while filling the queue. */
 const loadChunk = 100_000;
+const warmUpClaims = 6;
 
 interface DepthResult {
   target: number;
@@ -54,6 +55,10 @@ async function claimAtDepths(ctx: BenchContext, sql: Sql, endpoint: string, load
   const results: DepthResult[] = [];
   const loadStarted = performance.now();
   const ownerId = await createUser(sql);
+  // Untimed claims first: Postgres plans a function's statements afresh for
+  // their first five executions on a connection, which no depth should pay for.
+  await fillQueue(sql, endpoint, ownerId, warmUpClaims);
+  for (let i = 0; i < warmUpClaims; i++) await sql`select pgpod.claim_runs(${endpoint}, 1)`;
   let depth = 0;
   for (const target of ctx.sizes.depths) {
     const loadStart = performance.now();
@@ -104,8 +109,7 @@ function memoryKiB(pid: number, field: "VmRSS" | "VmHWM"): number {
   return Number(match[1]);
 }
 
-async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
+function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const server = createServer().listen(0, "127.0.0.1", () => {
       const { port } = server.address() as { port: number };
@@ -210,14 +214,16 @@ export async function scale(ctx: BenchContext): Promise<SectionResult> {
       depths: await claimAtDepths(ctx, sql, endpoint, loadBudgetS * 1000),
       memory: await webhookPeakMemory(ctx, sql),
     }));
-    ctx.log("scale: removing the bulk-loaded jobs");
-    await dropEndpoint(sql, endpoint);
-    await dropEndpoint(sql, "bench_webhook");
+    // The bench's own stack is thrown away next; a shared one gets its rows back.
+    if (!ctx.exclusive) {
+      await dropEndpoint(sql, endpoint);
+      await dropEndpoint(sql, "bench_webhook");
+    }
 
     const base = median(depths.results[0]?.claimMs ?? []);
     const notes = [
       ctx.exclusive ? dispatcherNote : sharedStackNote,
-      `Depth = messages visible in the endpoint's pgmq queue before the timed claims (${ctx.sizes.claimsPerDepth} claim_runs of ${runsPerClaim} runs, each followed by mark_submitted, as the dispatcher does).`,
+      `Depth = messages visible in the endpoint's pgmq queue before the timed claims (${ctx.sizes.claimsPerDepth} claim_runs of ${runsPerClaim} runs, each followed by mark_submitted, as the dispatcher does), after ${warmUpClaims} untimed warm-up claims on the same connection.`,
       "The queue is filled with generate_series inserts into pgpod.jobs (triggers off) and the endpoint's pgmq table, then ANALYZEd.",
     ];
     if (depths.cappedAt !== undefined) {
