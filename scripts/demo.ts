@@ -5,7 +5,7 @@
 import postgres from "postgres";
 import { stackEnv, type StackConfig } from "../local/stack/config.ts";
 import { start, stop } from "../local/stack/stack.ts";
-import { parseOptions, savePorts, usage, type DemoOptions } from "./demo/options.ts";
+import { parseOptions, usage, type DemoOptions } from "./demo/options.ts";
 import { findProblems, readJobs, type Problem } from "./demo/outcome.ts";
 import { finalStatuses, progressDisplay, type Snapshot, type Status } from "./demo/progress.ts";
 import { planScenario } from "./demo/scenario.ts";
@@ -91,7 +91,6 @@ export async function main(args: string[]): Promise<number> {
   process.once("SIGTERM", interrupted);
 
   say(`starting the demo stack in ${stack.stateDir} (API :${stack.apiPort}, DB :${stack.dbPort}, RunPod emulator :${stack.runpodPort})`);
-  savePorts(stack);
   try {
     await start(stack);
     return await runScenario(options);

@@ -38,7 +38,23 @@ function port(name: string, value: string | undefined, fallback: number): number
   return n;
 }
 
-/** Reads `--db-port 1234` / `--db-port=1234` style flags, falling back to env, then defaults. */
+type Ports = Pick<StackConfig, "dbPort" | "apiPort" | "runpodPort">;
+const portsFile = (stateDir: string) => join(stateDir, "ports.json");
+
+/** The ports a stack was last started on, so later commands find it without repeating them. */
+export function savedPorts(stateDir: string): Ports | undefined {
+  return existsSync(portsFile(stateDir)) ? JSON.parse(readFileSync(portsFile(stateDir), "utf8")) : undefined;
+}
+
+export function savePorts(config: StackConfig): void {
+  const { dbPort, apiPort, runpodPort } = config;
+  writeFileSync(portsFile(config.stateDir), JSON.stringify({ dbPort, apiPort, runpodPort }));
+}
+
+/**
+ * Reads `--db-port 1234` / `--db-port=1234` style flags, falling back to env,
+ * then to the ports the stack in that state folder last ran on, then defaults.
+ */
 export function resolveConfig(args: string[], env: NodeJS.ProcessEnv = process.env): StackConfig {
   const flags = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {
@@ -48,11 +64,13 @@ export function resolveConfig(args: string[], env: NodeJS.ProcessEnv = process.e
     if (eq > 0) flags.set(arg.slice(2, eq), arg.slice(eq + 1));
     else if (args[i + 1] !== undefined && !args[i + 1].startsWith("--")) flags.set(arg.slice(2), args[++i]);
   }
+  const stateDir = resolve(flags.get("state-dir") || env.PGPOD_STATE_DIR || join(repoRoot, ".pgpod"));
+  const fallback = { ...defaults, ...savedPorts(stateDir) };
   return {
-    stateDir: resolve(flags.get("state-dir") ?? env.PGPOD_STATE_DIR ?? join(repoRoot, ".pgpod")),
-    dbPort: port("--db-port", flags.get("db-port") ?? env.PGPOD_DB_PORT, defaults.dbPort),
-    apiPort: port("--api-port", flags.get("api-port") ?? env.PGPOD_API_PORT, defaults.apiPort),
-    runpodPort: port("--runpod-port", flags.get("runpod-port") ?? env.PGPOD_RUNPOD_PORT, defaults.runpodPort),
+    stateDir,
+    dbPort: port("--db-port", flags.get("db-port") ?? env.PGPOD_DB_PORT, fallback.dbPort),
+    apiPort: port("--api-port", flags.get("api-port") ?? env.PGPOD_API_PORT, fallback.apiPort),
+    runpodPort: port("--runpod-port", flags.get("runpod-port") ?? env.PGPOD_RUNPOD_PORT, fallback.runpodPort),
   };
 }
 

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
-import { repoRoot, resolveConfig, stackEnv, type StackConfig, type StackEnv } from "./config.ts";
+import { repoRoot, resolveConfig, savePorts, stackEnv, type StackConfig, type StackEnv } from "./config.ts";
 import { portFree } from "./ports.ts";
 import * as pg from "./postgres.ts";
 
@@ -122,6 +122,7 @@ export async function start(c: StackConfig): Promise<void> {
     pg.startCluster(c);
   }
   await assertPortsFree(c, ["apiPort", "runpodPort"]);
+  savePorts(c);
   say("applying the platform bootstrap (roles, auth, vault, realtime, storage, pgmq, pg_net)");
   await applyPlatform(c, env.SUPABASE_DB_URL);
   say("applying migrations and seed with the Supabase CLI (db push)");

@@ -1,9 +1,8 @@
 // Command-line options of `npm run demo`, and where its stack lives: its own
 // state folder and ports, so it runs beside a developer's stack.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
-import { repoRoot, resolveConfig, type StackConfig } from "../../local/stack/config.ts";
+import { repoRoot, resolveConfig, savedPorts, type StackConfig } from "../../local/stack/config.ts";
+import { freePort, portFree } from "../../local/stack/ports.ts";
 import { clusterRunning } from "../../local/stack/postgres.ts";
 
 export interface DemoOptions {
@@ -44,38 +43,11 @@ function positiveInt(name: string, value: string | undefined, fallback: number, 
   return n;
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-function anyFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const portsFile = (stateDir: string) => join(stateDir, "demo-ports.json");
-
-function keptPorts(stateDir: string): StackConfig | undefined {
-  if (!existsSync(portsFile(stateDir))) return undefined;
-  const saved = { stateDir, ...JSON.parse(readFileSync(portsFile(stateDir), "utf8")) } as StackConfig;
-  return clusterRunning(saved) ? saved : undefined;
-}
-
-/** Remembers the ports so a later run finds a kept stack. */
-export function savePorts(stack: StackConfig): void {
-  mkdirSync(stack.stateDir, { recursive: true });
-  const { dbPort, apiPort, runpodPort } = stack;
-  writeFileSync(portsFile(stack.stateDir), JSON.stringify({ dbPort, apiPort, runpodPort }));
+/** A stack kept running by an earlier --keep, with the ports it holds. */
+function keptStack(stateDir: string): StackConfig | undefined {
+  const ports = savedPorts(stateDir);
+  const kept = ports && { stateDir, ...ports };
+  return kept && clusterRunning(kept) ? kept : undefined;
 }
 
 const known = new Set(["jobs", "duration", "timeout", "keep", "state-dir", "db-port", "api-port", "runpod-port", "help"]);
@@ -91,12 +63,12 @@ export async function parseOptions(args: string[]): Promise<DemoOptions | "help"
   const stateDir = flagValue(args, "state-dir") === undefined ? join(repoRoot, ".pgpod-demo") : explicit.stateDir;
   const stack: StackConfig = { stateDir, dbPort: 0, apiPort: 0, runpodPort: 0 };
   // A stack kept running by an earlier --keep holds its ports: reuse them.
-  const kept = keptPorts(stateDir);
+  const kept = keptStack(stateDir);
   const flags = { dbPort: "db-port", apiPort: "api-port", runpodPort: "runpod-port" } as const;
   for (const key of ["dbPort", "apiPort", "runpodPort"] as const) {
     if (flagValue(args, flags[key]) !== undefined) stack[key] = explicit[key];
     else if (kept) stack[key] = kept[key];
-    else stack[key] = (await portFree(preferredPorts[key])) ? preferredPorts[key] : await anyFreePort();
+    else stack[key] = (await portFree(preferredPorts[key])) ? preferredPorts[key] : await freePort();
   }
   return {
     jobs: positiveInt("jobs", flagValue(args, "jobs"), 300, 10),

@@ -3,7 +3,9 @@
 // /run answering 429, 5xx or hanging, and a dispatcher dying mid-batch.
 import { beforeAll, describe, expect, it } from "vitest";
 import type { RunpodEmulator } from "../../local/runpod/server.ts";
+import { z } from "zod";
 import { dispatchConfig } from "../../supabase/functions/_shared/config.ts";
+import { claimedRunSchema } from "../../supabase/functions/_shared/db.ts";
 import type { RunpodClient } from "../../supabase/functions/_shared/runpod.ts";
 import { dispatchDeps, dispatchHandler } from "../../supabase/functions/pgpod-dispatch/handler.ts";
 import {
@@ -208,12 +210,23 @@ describe("/run failures", () => {
         return await live.runpod.run(endpoint, request);
       },
     };
+    // The claim unpauses the endpoint in its own transaction: no other
+    // dispatcher (other test files kick too) can take the jobs first.
+    const claimOnce = async (endpoint: string, maxRuns: number) =>
+      z.array(claimedRunSchema).parse(await sql.begin(async (tx) => {
+        await tx`update pgpod.endpoints set paused = false where name = ${endpoint}`;
+        return await tx`select * from pgpod.claim_runs(${endpoint}, ${maxRuns})`;
+      }));
+    let claims = 0;
     const handler = dispatchHandler({ ...config, limits: { ...config.limits, parallelism: 1 } }, {
       ...live,
       runpod: dying,
-      db: { ...live.db, dispatchableEndpoints: async () => [ep.name] },
+      db: {
+        ...live.db,
+        dispatchableEndpoints: async () => (claims === 0 ? [ep.name] : []),
+        claimRuns: async (endpoint, maxRuns) => (claims++ === 0 ? await claimOnce(endpoint, maxRuns) : []),
+      },
     });
-    await sql`update pgpod.endpoints set paused = false where name = ${ep.name}`;
     const res = await handler(new Request("http://local/pgpod-dispatch", { method: "POST", headers: { authorization: `Bearer ${env.PGPOD_DISPATCH_SECRET}` } }));
     await live.db.close();
     expect(res.status).toBe(500);

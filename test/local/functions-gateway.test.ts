@@ -21,7 +21,6 @@ beforeAll(async () => {
     jwtSecret,
     env: { SUPABASE_URL: "http://127.0.0.1:1", SUPABASE_DB_URL: "postgresql://x@127.0.0.1:1/postgres" },
     log: () => {},
-    idleTimeoutMs: 4000,
   });
   server = createApiServer({ "/functions/v1": gateway.handle }, () => {});
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -81,9 +80,20 @@ describe("functions gateway", () => {
   });
 
   it("answers 504 when a function sends no response within the idle timeout", async () => {
-    const res = await fetch(`${base}/functions/v1/slow`);
-    expect(res.status).toBe(504);
-    expect(await res.json()).toMatchObject({ code: "IDLE_TIMEOUT" });
+    const impatient = createFunctionsGateway({
+      functionsDir: fixtures, configFile: join(fixtures, "config.toml"), jwtSecret, env: {}, log: () => {}, idleTimeoutMs: 1000,
+    });
+    const api = createApiServer({ "/functions/v1": impatient.handle }, () => {});
+    await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(api.address() as { port: number }).port}/functions/v1/slow`);
+      expect(res.status).toBe(504);
+      expect(await res.json()).toMatchObject({ code: "IDLE_TIMEOUT" });
+    } finally {
+      await impatient.close();
+      api.closeAllConnections();
+      await new Promise((resolve) => api.close(resolve));
+    }
   });
 
   it("ends a function that goes past 256 MB, and serves the next request from a fresh process", async () => {

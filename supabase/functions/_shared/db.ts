@@ -12,7 +12,7 @@ const folder = z.string().min(1).transform((p) => p.replace(/\/+$/, ""));
 const runJobSchema = z.object({ job_id: z.string(), storage_prefix: folder });
 export type RunJob = z.output<typeof runJobSchema>;
 
-const claimedRunSchema = z.object({
+export const claimedRunSchema = z.object({
   run_id: runId,
   attempt: z.number().int(),
   runpod_endpoint_id: z.string(),
