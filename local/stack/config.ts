@@ -28,6 +28,8 @@ export interface StackEnv {
 }
 
 const defaults = { dbPort: 54322, apiPort: 54321, runpodPort: 54331 };
+/** The RunPod URL supabase/seed.sql gives the demo endpoints. */
+export const defaultEmulatorUrl = `http://127.0.0.1:${defaults.runpodPort}`;
 
 function port(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === "") return fallback;

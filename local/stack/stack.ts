@@ -4,7 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
-import { repoRoot, resolveConfig, savePorts, stackEnv, type StackConfig, type StackEnv } from "./config.ts";
+import { defaultEmulatorUrl, repoRoot, resolveConfig, savedPorts, savePorts, stackEnv, type StackConfig, type StackEnv } from "./config.ts";
 import { portFree } from "./ports.ts";
 import * as pg from "./postgres.ts";
 
@@ -66,10 +66,10 @@ function supabaseCli(args: string[]): void {
 
 /**
  * Points the database at this stack's services: the Vault secrets the kick
- * trigger and pg_cron read, the seeded demo endpoints' RunPod URL (the seed
- * names the default emulator port), and the dispatch schedule.
+ * trigger and pg_cron read, the RunPod URL of the endpoints on its emulator
+ * (the seed names the default emulator port), and the dispatch schedule.
  */
-async function wireDatabase(env: StackEnv) {
+async function wireDatabase(env: StackEnv, emulatorUrlsBefore: string[]) {
   const sql = postgres(env.SUPABASE_DB_URL, { max: 1, onnotice: () => {} });
   try {
     for (const [name, value] of [["pgpod_project_url", env.SUPABASE_URL], ["pgpod_dispatch_secret", env.PGPOD_DISPATCH_SECRET]]) {
@@ -77,10 +77,11 @@ async function wireDatabase(env: StackEnv) {
       if (existing) await sql`select vault.update_secret(${existing.id}, ${value})`;
       else await sql`select vault.create_secret(${value}, ${name})`;
     }
+    // Endpoints on the seed's emulator URL, or on this stack's previous one.
     await sql`
       update pgpod.endpoints
          set api_base = ${`${env.RUNPOD_EMULATOR_URL}/v2`}
-       where api_base ~ '^http://127\.0\.0\.1:[0-9]+/v2$'`;
+       where api_base = any(${emulatorUrlsBefore.map((url) => `${url}/v2`)})`;
     await sql`select pgpod.schedule_dispatch('10 seconds')`;
   } finally {
     await sql.end();
@@ -122,12 +123,13 @@ export async function start(c: StackConfig): Promise<void> {
     pg.startCluster(c);
   }
   await assertPortsFree(c, ["apiPort", "runpodPort"]);
+  const emulatorUrlsBefore = [defaultEmulatorUrl, `http://127.0.0.1:${savedPorts(c.stateDir)?.runpodPort ?? c.runpodPort}`];
   savePorts(c);
   say("applying the platform bootstrap (roles, auth, vault, realtime, storage, pgmq, pg_net)");
   await applyPlatform(c, env.SUPABASE_DB_URL);
   say("applying migrations and seed with the Supabase CLI (db push)");
   supabaseCli(["db", "push", `--remote=${env.SUPABASE_DB_URL}`, "--include-all", "--include-seed", "--yes"]);
-  await wireDatabase(env);
+  await wireDatabase(env, emulatorUrlsBefore);
 
   say("starting the API gateway, Storage, the RunPod emulator and the pg_net worker");
   const out = openSync(servicesLog(c), "a");

@@ -35,6 +35,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await sql`update pgpod.endpoints set on_complete = null, paused = true where name = ${endpoint}`;
   await sql.unsafe(`drop table public.${table} cascade; drop function public.${table}_done(pgpod.jobs)`);
 });
 
