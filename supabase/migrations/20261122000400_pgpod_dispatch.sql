@@ -25,6 +25,9 @@ language plpgsql set search_path = '' as $$
 declare
   item record;
 begin
+  if coalesce(cardinality(job_ids), 0) = 0 then
+    return;
+  end if;
   for item in
     select e.on_complete as hook, j as job
     from pgpod.jobs j join pgpod.endpoints e on e.name = j.endpoint
@@ -45,6 +48,10 @@ language plpgsql set search_path = '' as $$
 declare
   plan jsonb;
 begin
+  -- the common case on the hot path: a run where nothing failed
+  if coalesce(jsonb_array_length(failures), 0) = 0 then
+    return '{"requeued": [], "failed": [], "cancelled": []}';
+  end if;
   with f as (
     select x.job_id, x.error from jsonb_to_recordset(failures) as x(job_id uuid, error text)
   ), locked as (
