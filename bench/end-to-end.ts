@@ -96,7 +96,7 @@ export async function endToEnd(ctx: BenchContext): Promise<SectionResult> {
         },
       ],
       notes: [
-        "Dispatch is driven by the insert kick (at most one per settings.kick_debounce_ms = 1 s, claiming up to 50 runs per endpoint) " +
+        "Dispatch is driven by the insert kick (at most one per settings.kick_debounce_ms = 1 s; each dispatcher claims round after round, up to 50 runs per endpoint a round, and waits out the kick window) " +
           `plus a cron kick every ${cronEveryS} s that this bench sends itself, as Supabase's pg_cron 1.5 does every 10 s: the local pg_cron 1.4 has no seconds schedules.`,
         "Webhook arrival is timed by a pass-through between pgpod and the emulator (bench/relay.ts) that adds one local HTTP hop to /run and to the webhook.",
         "jobs.finished_at is now() of complete_run's transaction: after the file is in Storage, when the job row is written.",

@@ -2,10 +2,10 @@
 // ports, runs the five sections in order, prints each as Markdown, writes
 // bench/results/<date>.json and .md, and stops the stack whatever happened.
 import { existsSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { cpus, release, totalmem, type } from "node:os";
 import { join } from "node:path";
 import { repoRoot, resolveConfig, stackEnv } from "../local/stack/config.ts";
+import { freePort } from "../local/stack/ports.ts";
 import * as stack from "../local/stack/stack.ts";
 import { type BenchContext, connect, fullSizes, quickSizes, type Sizes } from "./context.ts";
 import { endToEnd } from "./end-to-end.ts";
@@ -16,17 +16,6 @@ import { markdownSection, type RunMeta, type SectionResult, writeResults } from 
 import { scale } from "./scale.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export function machine(): string {
   const cpu = cpus();

@@ -3,6 +3,7 @@
 // in SQL. Rows coming back are checked with zod so a schema change fails loudly.
 import postgres from "postgres";
 import { z } from "zod";
+import type { FileRef } from "./outputs.ts";
 
 /** int8 ids arrive as strings (postgres.js keeps them exact) and stay strings. */
 const runId = z.union([z.string(), z.number()]).transform(String);
@@ -91,16 +92,8 @@ export interface Release {
   permanent?: boolean;
 }
 
-export interface CompletedFile {
-  job_id: string;
-  index: number;
-  filename: string;
-  bucket: string;
-  path: string;
-  content_type: string;
-  size: number;
-  sha256: string | null;
-}
+/** A stored file as complete_run records it in pgpod.job_files. */
+export type CompletedFile = FileRef & { job_id: string };
 
 export interface PgpodDb {
   /** Endpoints worth a claim now: not paused, below max_in_flight, with visible messages. */
