@@ -38,7 +38,18 @@ export async function runSections(ctx: BenchContext, onSection: (s: SectionResul
   return sections;
 }
 
+const usage = "usage: npm run bench [-- --quick]   (--quick: about one minute instead of about two)";
+
 export async function main(args: string[]): Promise<number> {
+  if (args.includes("--help")) {
+    say(usage);
+    return 0;
+  }
+  const unknown = args.filter((a) => a !== "--quick");
+  if (unknown.length > 0) {
+    say(`unknown option ${unknown[0]}\n${usage}`);
+    return 2;
+  }
   const quick = args.includes("--quick");
   const sizes: Sizes = quick ? quickSizes : fullSizes;
   const config = resolveConfig([
