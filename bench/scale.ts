@@ -132,7 +132,7 @@ interface WebhookMemory {
  * its own process, and posts it one completed run whose output carries a file
  * of `base64MiB` MiB of base64. Peak RSS is the kernel's high-water mark.
  */
-async function webhookPeakMemory(ctx: BenchContext, sql: Sql): Promise<WebhookMemory> {
+export async function webhookPeakMemory(ctx: BenchContext, sql: Sql): Promise<WebhookMemory> {
   const base64MiB = ctx.sizes.webhookMiB;
   const endpoint = await createEndpoint(sql, "bench_webhook", "http://127.0.0.1:9/v2");
   // Enqueued hidden and revealed just before the claim, so a dispatcher kicked by the insert finds nothing.

@@ -61,6 +61,22 @@ describe("request bodies and parallelism", () => {
     expect(await readText(new Request("http://x/"), 6)).toBe("");
   });
 
+  it("reads a streamed body of unknown length in many chunks, a character split across two of them intact", async () => {
+    const text = `${"a".repeat(100_000)}é${"b".repeat(100_000)}`;
+    const bytes = new TextEncoder().encode(text);
+    const cuts = [0, 50_000, 100_001, bytes.length];
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 1; i < cuts.length; i++) controller.enqueue(bytes.slice(cuts[i - 1], cuts[i]));
+        controller.close();
+      },
+    });
+    // @ts-expect-error Node needs this to send a stream without a length.
+    const req = new Request("http://x/", { method: "POST", body, duplex: "half" });
+    expect(req.headers.get("content-length")).toBeNull();
+    expect(await readText(req, bytes.length)).toBe(text);
+  });
+
   it("keeps at most `limit` tasks in flight and results in order", async () => {
     let active = 0;
     let peak = 0;

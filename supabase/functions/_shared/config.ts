@@ -51,7 +51,9 @@ export const defaultLimits: Limits = {
   maxRunsPerEndpoint: 50,
   reconcileBatch: 50,
   runpodTimeoutMs: 8_000,
-  webhookBodyBytes: 32 * 1024 * 1024,
+  // A body costs the webhook about six times its size at peak (measured by
+  // `npm run bench`): 24 MiB stays inside Supabase's 256 MB with room to spare.
+  webhookBodyBytes: 24 * 1024 * 1024,
   downloadBytes: 50 * 1024 * 1024,
   downloadTimeoutMs: 30_000,
 };

@@ -106,7 +106,8 @@ function bytesOf(buffer: Buffer): Uint8Array {
 }
 
 export function decodeBase64(text: string, what: string): Uint8Array {
-  const compact = text.replace(/\s+/g, "");
+  // Line-wrapped base64 is valid; a copy without the breaks is made only when there are some.
+  const compact = /\s/.test(text) ? text.replace(/\s+/g, "") : text;
   if (compact.length === 0) throw new OutputError(`${what} is empty`);
   if (base64.test(compact)) {
     if (compact.length % 4 === 1) throw new OutputError(`${what} is not valid base64`);
