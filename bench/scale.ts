@@ -3,9 +3,9 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer, connect as netConnect } from "node:net";
 import { join } from "node:path";
 import { repoRoot } from "../local/stack/config.ts";
+import { freePort, waitForPort } from "../local/stack/ports.ts";
 import { webhookTokens } from "../supabase/functions/_shared/tokens.ts";
 import { type BenchContext, connect, createEndpoint, createUser, dropEndpoint, dispatcherNote, sharedStackNote, type Sql, sleep, withDispatcherUnreachable } from "./context.ts";
 import { runsPerClaim } from "./queue-core.ts";
@@ -92,30 +92,10 @@ async function claimAtDepths(ctx: BenchContext, sql: Sql, endpoint: string, load
   return { results };
 }
 
-function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const socket = netConnect(port, "127.0.0.1", () => (socket.end(), resolve()));
-      socket.once("error", () => (Date.now() > deadline ? reject(new Error(`webhook function did not listen on ${port}`)) : setTimeout(attempt, 100)));
-    };
-    attempt();
-  });
-}
-
 function memoryKiB(pid: number, field: "VmRSS" | "VmHWM"): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
   return Number(match[1]);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 interface WebhookMemory {
@@ -132,7 +112,7 @@ interface WebhookMemory {
  * its own process, and posts it one completed run whose output carries a file
  * of `base64MiB` MiB of base64. Peak RSS is the kernel's high-water mark.
  */
-export async function webhookPeakMemory(ctx: BenchContext, sql: Sql): Promise<WebhookMemory> {
+async function webhookPeakMemory(ctx: BenchContext, sql: Sql): Promise<WebhookMemory> {
   const base64MiB = ctx.sizes.webhookMiB;
   const endpoint = await createEndpoint(sql, "bench_webhook", "http://127.0.0.1:9/v2");
   // Enqueued hidden and revealed just before the claim, so a dispatcher kicked by the insert finds nothing.

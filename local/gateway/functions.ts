@@ -5,12 +5,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { jwtVerify } from "jose";
 import { parse as parseToml } from "smol-toml";
-import { freePort } from "../stack/ports.ts";
+import { freePort, waitForPort } from "../stack/ports.ts";
 
 export interface FunctionsGatewayOptions {
   /** Folder holding one sub-folder per function (supabase/functions). */
@@ -37,20 +36,6 @@ const memoryLimitMb = 256;
 const repoRoot = join(import.meta.dirname, "..", "..");
 const denoBin = join(repoRoot, "node_modules", ".bin", "deno");
 const denoEntry = join(import.meta.dirname, "deno-entry.ts");
-
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode} before listening`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, "127.0.0.1", () => (socket.end(), resolve(true)));
-      socket.once("error", () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`did not listen within ${timeoutMs} ms`);
-}
 
 /** The env file Supabase loads for every function, as KEY=value lines. */
 function readEnvFile(file: string): Record<string, string> {
@@ -110,7 +95,7 @@ export function createFunctionsGateway(opts: FunctionsGatewayOptions) {
         opts.log(`[${name}] exited (${signal ?? code})`);
         if (running.get(name) === entry) running.delete(name);
       });
-      await waitForPort(port, child, 60_000);
+      await waitForPort(port, 60_000, () => (child.exitCode !== null ? `exited with code ${child.exitCode} before listening` : undefined));
       opts.log(`[${name}] listening on 127.0.0.1:${port}`);
     });
     entry.ready.catch(() => running.delete(name));

@@ -1,5 +1,5 @@
 // Loopback port probes shared by the stack, the gateway and the test runner.
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 
 /** A port the OS says is free right now on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -19,4 +19,24 @@ export function portFree(port: number): Promise<boolean> {
     server.once("error", () => resolve(false));
     server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * Resolves once something accepts connections on the port. `stop` is asked
+ * between attempts and ends the wait early with its reason, e.g. when the
+ * process that should listen has exited.
+ */
+export async function waitForPort(port: number, timeoutMs: number, stop: () => string | undefined = () => undefined): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const reason = stop();
+    if (reason) throw new Error(reason);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1", () => (socket.end(), resolve(true)));
+      socket.once("error", () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listened on port ${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
