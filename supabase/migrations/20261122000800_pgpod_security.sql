@@ -52,16 +52,3 @@ grant execute on function pgpod.claim_runs(text, integer),
                          pgpod.queue_metrics(),
                          pgpod.backoff_s(integer, integer, integer, double precision)
   to service_role;
-
--- Outputs live at <bucket>/<owner_id>/<endpoint>/<job_id>/<filename>; an owner
--- reads only their own folder of a pgpod output bucket.
-insert into storage.buckets (id, name, public)
-values ('pgpod-outputs', 'pgpod-outputs', false)
-on conflict (id) do nothing;
-
-create policy "pgpod owners read their outputs" on storage.objects
-  for select to authenticated
-  using (
-    bucket_id in (select e.output_bucket from pgpod.endpoints e)
-    and (storage.foldername(name))[1] = (select auth.uid())::text
-  );
