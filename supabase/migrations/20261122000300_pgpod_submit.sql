@@ -158,7 +158,8 @@ end $$;
 --   execute function pgpod.enqueue_row('transcribe'[, 'public.document_input']);
 -- The optional function takes the table's row type and returns the job input;
 -- the default input is the row itself. The job belongs to the inserting user,
--- or, for service inserts, to the row's owner_id/user_id column if it has one.
+-- or, for service inserts, to the row's owner_id/user_id column if it has one;
+-- an anonymous insert makes an ownerless job.
 create function pgpod.enqueue_row() returns trigger
 language plpgsql security definer set search_path = '' as $$
 declare
@@ -176,11 +177,15 @@ begin
   else
     job_input := row_json;
   end if;
-  owner := coalesce(
-    auth.uid(),
-    case when row_json ->> 'owner_id' ~ uuid_pattern then (row_json ->> 'owner_id')::uuid end,
-    case when row_json ->> 'user_id' ~ uuid_pattern then (row_json ->> 'user_id')::uuid end
-  );
+  -- A row's own owner column is trusted only for service inserts: an anon
+  -- insert into an app table must not make jobs (and files) for someone else.
+  owner := case
+    when auth.uid() is not null then auth.uid()
+    when coalesce(auth.role(), '') in ('anon', 'authenticated') then null
+    else coalesce(
+      case when row_json ->> 'owner_id' ~ uuid_pattern then (row_json ->> 'owner_id')::uuid end,
+      case when row_json ->> 'user_id' ~ uuid_pattern then (row_json ->> 'user_id')::uuid end)
+  end;
   insert into pgpod.jobs (endpoint, input, owner_id, source_table, source_id)
   values (tg_argv[0], job_input, owner, format('%I.%I', tg_table_schema, tg_table_name), row_json ->> 'id');
   return new;

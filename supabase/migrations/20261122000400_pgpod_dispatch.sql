@@ -18,7 +18,9 @@ language sql set search_path = '' as $$
 $$;
 
 -- Runs each finished job's endpoint hook inside the caller's transaction, so
--- an app's own rows change atomically with the job.
+-- an app's own rows change atomically with the job. A hook that raises is
+-- undone alone and recorded: letting it abort the completion would leave the
+-- run in flight, to be polled and finally re-run on the GPU.
 create function pgpod.run_on_complete(job_ids uuid[])
 returns void
 language plpgsql set search_path = '' as $$
@@ -34,7 +36,13 @@ begin
     where j.id = any(job_ids) and e.on_complete is not null
     order by j.id
   loop
-    execute format('select %s($1)', to_regprocedure(item.hook || '(pgpod.jobs)')::regproc) using item.job;
+    begin
+      execute format('select %s($1)', to_regprocedure(item.hook || '(pgpod.jobs)')::regproc) using item.job;
+    exception when others then
+      insert into pgpod.job_events (job_id, run_id, kind, detail)
+      values ((item.job).id, (item.job).run_id, 'on_complete_failed',
+              jsonb_build_object('hook', item.hook, 'sqlstate', sqlstate, 'error', sqlerrm));
+    end;
   end loop;
 end $$;
 

@@ -54,8 +54,9 @@ begin
                        when st = 'RUNNING' then 'IN_PROGRESS' else st end,
          runpod_job_id = coalesce(x.runpod_job_id, rp_id),
          submitted_at = coalesce(x.submitted_at, now()),
-         delay_ms = coalesce((runpod_result ->> 'delayTime')::bigint, x.delay_ms),
-         execution_ms = coalesce((runpod_result ->> 'executionTime')::bigint, x.execution_ms),
+         -- RunPod sends whole milliseconds; a fractional value must not make the delivery unappliable
+         delay_ms = coalesce(round((runpod_result ->> 'delayTime')::numeric)::bigint, x.delay_ms),
+         execution_ms = coalesce(round((runpod_result ->> 'executionTime')::numeric)::bigint, x.execution_ms),
          last_polled_at = now(),
          finished_at = case when st in ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT') then now() end
    where x.id = r.id;
