@@ -79,6 +79,15 @@ describe("dispatch rounds", () => {
     expect(claims).toEqual([1, 1, 1]);
   });
 
+  it("still polls overdue runs when every round finds work", async () => {
+    const { deps } = scriptedDeps(Array(10_000).fill(0), 1);
+    let reconcileCalls = 0;
+    deps.db.runsToReconcile = async () => (reconcileCalls++, []);
+    const res = await dispatchHandler({ ...config, limits: { ...config.limits, dispatchBudgetMs: 300 } }, deps)(call({ reason: "cron" }));
+    expect((await res.json()).claimed).toBeGreaterThan(1);
+    expect(reconcileCalls).toBe(1);
+  });
+
   it("refuses a linger longer than pg_net would wait", async () => {
     const { deps } = scriptedDeps([]);
     const res = await dispatchHandler(config, deps)(call({ linger_ms: 60_000 }));

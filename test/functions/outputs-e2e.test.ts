@@ -93,7 +93,7 @@ describe("output files end to end", () => {
     const { id } = await submit(direct.name, { prompt: "a lighthouse" }, owner);
     const done = await settle(id);
     expect(done.status).toBe("succeeded");
-    const path = `${owner}/${direct.name}/${id}/output`;
+    const path = `${owner}/${direct.name}/${id}/run-${done.run_id}/output`;
     const [file] = await jobFiles(id);
     expect(file).toMatchObject({ filename: "output", bucket: direct.bucket, path, content_type: "image/png", sha256: null });
     const stored = await download(direct.bucket, path);

@@ -39,6 +39,8 @@ export const directUploadFilename = "output";
 const maxReportedErrors = 20;
 /** How often a lingering dispatcher looks for work again. */
 const lingerPollMs = 250;
+/** The part of the budget for claiming; the rest is for reconciling. */
+const claimShareOfBudget = 0.6;
 
 type SubmitOutcome = { submission: Submission } | { release: Release; permanent: boolean };
 
@@ -59,7 +61,9 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
   async function withUploadUrls(run: ClaimedRun): Promise<unknown> {
     const uploads = new Map<string, unknown>();
     for (const job of run.jobs) {
-      const storagePath = `${job.storage_prefix}/${directUploadFilename}`;
+      // One folder per run: a worker left over from an earlier attempt still
+      // holds its own signed URL, and must not overwrite the finished file.
+      const storagePath = `${job.storage_prefix}/run-${run.run_id}/${directUploadFilename}`;
       const signed = await storage.signedUploadUrl(run.output_bucket, storagePath);
       uploads.set(job.job_id, { url: signed.url, storage_path: storagePath, filename: directUploadFilename, upsert: true });
     }
@@ -129,6 +133,9 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
   return async (req: Request): Promise<Response> => {
     const started = Date.now();
     const deadline = started + limits.dispatchBudgetMs;
+    // Claiming stops early enough to leave the rest of the budget for polling
+    // overdue runs and forwarding cancels, even under steady work.
+    const claimUntil = started + limits.dispatchBudgetMs * claimShareOfBudget;
     if (req.method !== "POST") return json(405, { error: "use POST" });
     const presented = /^Bearer\s+(.+)$/i.exec(req.headers.get("authorization") ?? "")?.[1] ?? "";
     if (!(await secretsEqual(presented, config.dispatchSecret))) {
@@ -154,7 +161,7 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
     async function dispatchRound(): Promise<number> {
       const claimed: ClaimedRun[] = [];
       for (const endpoint of await db.dispatchableEndpoints()) {
-        if (Date.now() >= deadline) break;
+        if (Date.now() >= claimUntil) break;
         try {
           claimed.push(...await db.claimRuns(endpoint, limits.maxRunsPerEndpoint));
         } catch (error) {
@@ -186,9 +193,9 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
       // Round after round while there is work; a kick's dispatcher also waits
       // out its debounce window for inserts that were not allowed a kick.
       const lingerUntil = started + (parsed.data.linger_ms === undefined ? 0 : parsed.data.linger_ms + lingerPollMs);
-      while (Date.now() < deadline) {
+      while (Date.now() < claimUntil) {
         if (await dispatchRound() > 0) continue;
-        const wait = Math.min(lingerUntil, deadline) - Date.now();
+        const wait = Math.min(lingerUntil, claimUntil) - Date.now();
         if (wait <= 0) break;
         await new Promise((resolve) => setTimeout(resolve, Math.min(wait, lingerPollMs)));
       }
