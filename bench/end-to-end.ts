@@ -68,6 +68,7 @@ export async function endToEnd(ctx: BenchContext): Promise<SectionResult> {
     const num = (v: number | null) => (v === null ? null : Number(v));
     const diffs = (pick: (r: JobTiming) => [number | null, number | null]) =>
       done.map(pick).flatMap(([a, b]) => (a === null || b === null ? [] : [b - a]));
+    const insertToRunReceived = diffs((r) => [num(r.created), relay.runReceivedAt.get(r.run_id ?? "") ?? null]);
     const insertToSubmitted = diffs((r) => [num(r.created), num(r.submitted)]);
     const webhookToUpdated = diffs((r) => [relay.webhookReceivedAt.get(r.run_id ?? "") ?? null, num(r.finished)]);
     const insertToFinished = diffs((r) => [num(r.created), num(r.finished)]);
@@ -89,7 +90,8 @@ export async function endToEnd(ctx: BenchContext): Promise<SectionResult> {
           title: "Latency (ms)",
           columns: ["interval", "jobs", "p50", "p95", "p99", "max"],
           rows: [
-            latencyRow("insert → /run accepted (jobs.created_at → runs.submitted_at)", insertToSubmitted),
+            latencyRow("insert → /run received (jobs.created_at → relay)", insertToRunReceived),
+            latencyRow("insert → /run accepted and recorded (jobs.created_at → runs.submitted_at)", insertToSubmitted),
             latencyRow("webhook received → job updated (relay → jobs.finished_at)", webhookToUpdated),
             latencyRow("insert → finished (jobs.created_at → jobs.finished_at)", insertToFinished),
           ],

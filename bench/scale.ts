@@ -231,7 +231,7 @@ export async function scale(ctx: BenchContext): Promise<SectionResult> {
         },
         {
           title: "pgpod-webhook memory for a large base64 output",
-          columns: ["base64 MiB", "decoded MiB", "answer", "stored intact", "RSS idle MiB", "peak RSS MiB", "peak − idle MiB", "peak / base64 size"],
+          columns: ["base64 MiB", "decoded MiB", "answer", "stored intact", "RSS idle MiB", "peak RSS MiB", "peak − idle MiB", "(peak − idle) / base64 size"],
           rows: [[memory.base64MiB, round(memory.rawMiB), memory.status, memory.stored ? "yes" : "no", round(memory.idleMiB), round(memory.peakMiB),
             round(memory.peakMiB - memory.idleMiB), ratio(memory.peakMiB - memory.idleMiB, memory.base64MiB)]],
         },
