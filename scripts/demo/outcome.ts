@@ -41,6 +41,9 @@ export async function readJobs(sql: Sql, jobs: TrackedJob[]): Promise<Map<string
 function sideEffectProblem(job: TrackedJob, row: JobRow): string | undefined {
   if (row.endpoint === "image" && row.png_files !== 1) return `has ${row.png_files} stored PNGs, expected 1`;
   if (row.endpoint === "upload" && row.status === "succeeded" && row.files !== 1) return `has ${row.files} stored files, expected 1`;
+  if (row.endpoint === "flaky" && row.status === "succeeded" && row.attempt < 2) {
+    return "succeeded on its first attempt, expected a retry first";
+  }
   if (row.endpoint === "flaky" && row.status === "failed" && row.attempt !== row.max_attempts) {
     return `failed after ${row.attempt} of ${row.max_attempts} attempts, expected every attempt to be used`;
   }

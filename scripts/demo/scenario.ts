@@ -10,7 +10,7 @@ export type Action =
   /** A row in public.documents; its trigger queues a grouped transcription. */
   | { kind: "document"; title: string; audioUrl: string }
   /** pgpod.submit with an idempotency key, to the flaky worker. */
-  | { kind: "flaky"; key: string; failureRate: number; fail: boolean }
+  | { kind: "flaky"; key: string; failTimes: number; fail: boolean }
   /** A job whose worker uploads its PNG through a signed upload URL. */
   | { kind: "upload"; prompt: string }
   /** A long job the user cancels once RunPod is running it. */
@@ -32,8 +32,6 @@ const subjects = ["a red fox in the snow", "a lighthouse at dusk", "a bowl of ra
 const styles = ["studio photo", "oil painting", "pixel art", "isometric render", "ink sketch", "35mm film"];
 const talks = ["weekly-standup", "customer-call", "podcast-episode", "lecture", "voice-memo", "interview"];
 
-/** Flaky jobs fail this often per attempt; with 5 attempts they all end up succeeding (0.25^5 < 0.1 %). */
-export const flakyFailureRate = 0.25;
 /** The flaky endpoint's max_attempts in the seed: a broken job fails this many times. */
 export const flakyAttempts = 5;
 
@@ -50,7 +48,7 @@ export function planScenario(totalJobs: number): Step[] {
   const prompt = (i: number) => `${subjects[i % subjects.length]}, ${styles[Math.floor(i / subjects.length) % styles.length]}`;
   const steps: Step[] = [
     { user: 0, action: { kind: "cancel", ms: 120_000 }, expected: "cancelled", jobs: 1, label: "long job cancelled while running" },
-    { user: 1, action: { kind: "flaky", key: "broken-1", failureRate: 1, fail: true }, expected: "failed", jobs: 1,
+    { user: 1, action: { kind: "flaky", key: "broken-1", failTimes: 0, fail: true }, expected: "failed", jobs: 1,
       label: "flaky job that fails every attempt" },
     { user: 2, action: { kind: "document", title: "Recording with no audio", audioUrl: "" }, expected: "failed", jobs: 1,
       label: "document without audio" },
@@ -59,7 +57,8 @@ export function planScenario(totalJobs: number): Step[] {
   ];
   const flaky = Math.max(2, Math.round(totalJobs * 0.02));
   for (let i = 0; i < flaky; i++) {
-    steps.push({ user: user(i), action: { kind: "flaky", key: `flaky-${i + 1}`, failureRate: flakyFailureRate, fail: false },
+    // The worker fails the first one or two runs of each: every one of these retries, then succeeds.
+    steps.push({ user: user(i), action: { kind: "flaky", key: `flaky-${i + 1}`, failTimes: 1 + (i % 2), fail: false },
       expected: "succeeded", jobs: 1, label: "flaky job that succeeds after retries" });
   }
   const documents = Math.max(2, Math.round(totalJobs * 0.25));

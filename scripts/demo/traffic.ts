@@ -71,7 +71,8 @@ async function perform(tx: TransactionSql, step: Step, runTag: string): Promise<
       return { endpoint: "transcribe", ids: rows.map((r) => ({ id: r.id, documentId: doc.id })) };
     }
     case "flaky": {
-      const input = a.fail ? { fail: true } : { failure_rate: a.failureRate };
+      // The key is unique per demo run: the emulator counts failures per key.
+      const input = a.fail ? { fail: true } : { key: `${runTag}-${a.key}`, fail_times: a.failTimes };
       const rows = await tx<{ id: string }[]>`
         select id from pgpod.submit('flaky', ${tx.json(input)}, ${`${runTag}-${a.key}`})`;
       return { endpoint: "flaky", ids: rows };

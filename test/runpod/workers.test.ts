@@ -104,6 +104,16 @@ describe("upload", () => {
 });
 
 describe("flaky, sleep, noop", () => {
+  it("flaky fails the first fail_times runs of one key, then succeeds", async () => {
+    const { client } = await startEmulator();
+    const key = `retry-me-${Date.now()}`;
+    const run = async () => (await client.post("/v2/flaky/runsync", { input: { key, fail_times: 2 } })).body;
+    expect((await run()).error).toContain("(1 of 2)");
+    expect((await run()).error).toContain("(2 of 2)");
+    expect(await run()).toMatchObject({ status: "COMPLETED", output: { ok: true, failed_before: 2 } });
+    expect((await client.post("/v2/flaky/runsync", { input: { fail_times: 1 } })).body.status).toBe("FAILED");
+  });
+
   it("flaky fails with failure_rate 1 or fail: true, succeeds with failure_rate 0", async () => {
     const { client } = await startEmulator();
     expect((await client.post("/v2/flaky/runsync", { input: { failure_rate: 1 } })).body.status).toBe("FAILED");
