@@ -3,7 +3,7 @@
 // key, the only place that holds it. Uploads always upsert, so a repeated webhook overwrites the same
 // deterministic paths instead of failing on "already exists".
 import { StorageClient } from "@supabase/storage-js";
-import { TransientError } from "./errors.ts";
+import { OutputError, TransientError } from "./errors.ts";
 
 export interface StoredObject {
   size: number;
@@ -44,9 +44,18 @@ function isNotFound(error: ApiError): boolean {
     error.code === "NoSuchBucket" || error.code === "not_found";
 }
 
-function failure(action: string, error: ApiError): TransientError {
-  const status = error.status ?? error.statusCode;
-  return new TransientError(`Storage ${action} failed${status ? ` (${status})` : ""}: ${error.message ?? "unknown error"}`);
+/**
+ * Refusals of the file itself (too large, type not allowed, bad name): sending
+ * it again gets the same answer. Anything else (Storage down, a wrong key,
+ * rate limits) may pass later.
+ */
+const refusesTheFile = new Set([400, 413, 415, 422]);
+
+function failure(action: string, error: ApiError): Error {
+  // Storage answers client errors as HTTP 400 with the precise code in statusCode.
+  const status = Number(error.statusCode ?? error.status);
+  const message = `Storage ${action} failed${status ? ` (${status})` : ""}: ${error.message ?? "unknown error"}`;
+  return refusesTheFile.has(status) ? new OutputError(message) : new TransientError(message);
 }
 
 export function storageWriter(options: StorageWriterOptions): StorageWriter {
