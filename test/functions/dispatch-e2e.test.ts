@@ -37,7 +37,8 @@ beforeAll(async () => {
 
 async function runsOf(jobId: string) {
   return await sql<Array<{ id: string; status: string; error: string | null; runpod_job_id: string | null }>>`
-    select id::text, status, error, runpod_job_id from pgpod.runs where ${jobId}::uuid = any(job_ids) order by id`;
+    select r.id::text, r.status, r.error, r.runpod_job_id from pgpod.runs r where ${jobId}::uuid = any(r.job_ids)
+    order by r.id -- the bigint: ordering by the text column put run 100 before run 99`;
 }
 
 async function runpodStatus(endpointId: string, runpodJobId: string) {
