@@ -197,10 +197,11 @@ describe("/run failures", () => {
 
   it("loses no job when the dispatcher dies between /run and recording it", async () => {
     const ep = await createEndpoint(uniqueName("kill"), { runpodEndpointId: "scripted", emulator });
-    // Paused until the dying dispatcher is ready, so no other dispatcher claims these jobs.
-    const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await submit(ep.name, { output: { n: i } })).id);
-    await sql`update pgpod.endpoints set paused = true where name = ${ep.name}`;
+    // Queued an hour ahead, so the kicks their inserts send find nothing to claim.
+    const ids = (await sql<Array<{ id: string }>>`
+      insert into pgpod.jobs (endpoint, input, run_after)
+      select ${ep.name}, jsonb_build_object('output', jsonb_build_object('n', n)), now() + interval '1 hour'
+      from generate_series(0, 2) n order by n returning id`).map((r) => r.id);
     const config = dispatchConfig(process.env);
     const live = dispatchDeps(config);
     let calls = 0;
@@ -211,11 +212,11 @@ describe("/run failures", () => {
         return await live.runpod.run(endpoint, request);
       },
     };
-    // The claim unpauses the endpoint in its own transaction: no other
+    // The claim makes the messages visible in its own transaction: no other
     // dispatcher (other test files kick too) can take the jobs first.
     const claimOnce = async (endpoint: string, maxRuns: number) =>
       z.array(claimedRunSchema).parse(await sql.begin(async (tx) => {
-        await tx`update pgpod.endpoints set paused = false where name = ${endpoint}`;
+        await tx.unsafe(`update pgmq.q_pgpod_${endpoint} set vt = clock_timestamp()`);
         return await tx`select * from pgpod.claim_runs(${endpoint}, ${maxRuns})`;
       }));
     let claims = 0;
