@@ -1,6 +1,7 @@
 -- Realtime: Postgres Changes on pgpod.jobs (RLS-filtered per subscriber) and,
 -- as Supabase recommends for scale, Broadcast from the database on a private
 -- topic per owner: 'pgpod:jobs:<owner_id>' (events INSERT / UPDATE / DELETE).
+-- The policy that lets only the owner receive it is in pgpod_realtime_policy.
 do $$
 begin
   if not exists (select 1 from pg_publication_tables
@@ -47,10 +48,3 @@ end $$;
 create trigger jobs_broadcast
   after insert or update or delete on pgpod.jobs
   for each row execute function pgpod.jobs_broadcast();
-
-create policy "pgpod owners receive their job broadcasts" on realtime.messages
-  for select to authenticated
-  using (
-    realtime.messages.extension = 'broadcast'
-    and (select realtime.topic()) = 'pgpod:jobs:' || (select auth.uid())::text
-  );
