@@ -11,6 +11,7 @@ import { dispatchDeps, dispatchHandler } from "../../supabase/functions/pgpod-di
 import {
   createEndpoint,
   dispatch,
+  dispatchAuthorization,
   env,
   events,
   functionUrl,
@@ -47,14 +48,46 @@ async function runpodStatus(endpointId: string, runpodJobId: string) {
 }
 
 describe("dispatcher authentication", () => {
-  it("refuses callers without the dispatch secret and claims nothing", async () => {
+  it("refuses callers without a valid dispatch token, the raw secret included, and claims nothing", async () => {
     const ep = await createEndpoint(uniqueName("auth"), { runpodEndpointId: "scripted", emulator });
     await sql`update pgpod.endpoints set paused = true where name = ${ep.name}`;
-    for (const authorization of [undefined, "Bearer wrong", `Basic ${env.PGPOD_DISPATCH_SECRET}`, env.SUPABASE_SERVICE_ROLE_KEY]) {
+    const fresh = await dispatchAuthorization();
+    for (const authorization of [undefined, "Bearer wrong", `Bearer ${env.PGPOD_DISPATCH_SECRET}`, fresh.replace("Bearer", "Basic"),
+                                 env.SUPABASE_SERVICE_ROLE_KEY]) {
       const res = await fetch(functionUrl("pgpod-dispatch"), { method: "POST", headers: authorization ? { authorization } : {} });
       expect(res.status).toBe(401);
-      expect(await res.json()).toEqual({ error: "missing or wrong dispatch secret" });
+      expect(await res.json()).toEqual({ error: "missing, wrong or expired dispatch token" });
     }
+  });
+
+  it("accepts the header a kick queues in net.http_request_queue, until it expires", async () => {
+    /** The Authorization header of a cron kick, read back inside a transaction that is rolled back unsent. */
+    const capturedHeader = async () => {
+      const tx = await sql.reserve();
+      try {
+        await tx`begin`;
+        const [{ id }] = await tx<{ id: string }[]>`select pgpod.kick_dispatcher('captured', true)::text as id`;
+        const [{ header }] = await tx<{ header: string }[]>`
+          select headers ->> 'Authorization' as header from net.http_request_queue where id = ${id}`;
+        return header;
+      } finally {
+        await tx`rollback`;
+        tx.release();
+      }
+    };
+    const call = (authorization: string) =>
+      fetch(functionUrl("pgpod-dispatch"), { method: "POST", headers: { authorization, "content-type": "application/json" }, body: "{}" });
+
+    const header = await capturedHeader();
+    expect(header).toMatch(/^Bearer v1\.[0-9]+\.[0-9a-f]{64}$/);
+    expect(header).not.toContain(env.PGPOD_DISPATCH_SECRET);
+    expect((await call(header)).status).toBe(200);
+    // A header captured three minutes ago: the same token with an issue time 180 s back.
+    const issuedAt = Number(header.split(".")[1]);
+    const [{ replayed }] = await sql<{ replayed: string }[]>`
+      select 'Bearer ' || pgpod.dispatch_token(decrypted_secret, ${issuedAt - 180}) as replayed
+      from vault.decrypted_secrets where name = 'pgpod_dispatch_secret'`;
+    expect((await call(replayed)).status).toBe(401);
   });
 
   it("answers with a JSON summary operators can read in net._http_response", async () => {
@@ -63,7 +96,7 @@ describe("dispatcher authentication", () => {
   });
 
   it("refuses a body that is not JSON", async () => {
-    const res = await fetch(functionUrl("pgpod-dispatch"), { method: "POST", headers: { authorization: `Bearer ${env.PGPOD_DISPATCH_SECRET}` }, body: "{" });
+    const res = await fetch(functionUrl("pgpod-dispatch"), { method: "POST", headers: { authorization: await dispatchAuthorization() }, body: "{" });
     expect(res.status).toBe(400);
   });
 });
@@ -229,7 +262,7 @@ describe("/run failures", () => {
         claimRuns: async (endpoint, maxRuns) => (claims++ === 0 ? await claimOnce(endpoint, maxRuns) : []),
       },
     });
-    const res = await handler(new Request("http://local/pgpod-dispatch", { method: "POST", headers: { authorization: `Bearer ${env.PGPOD_DISPATCH_SECRET}` } }));
+    const res = await handler(new Request("http://local/pgpod-dispatch", { method: "POST", headers: { authorization: await dispatchAuthorization() } }));
     await live.db.close();
     expect(res.status).toBe(500);
     // Nothing was recorded: the runs stay claimed until the claim's visibility timeout.

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { dispatchConfig } from "../../supabase/functions/_shared/config.ts";
 import type { ClaimedRun, PgpodDb } from "../../supabase/functions/_shared/db.ts";
+import { dispatchTokens } from "../../supabase/functions/_shared/tokens.ts";
 import { type DispatchDeps, dispatchHandler } from "../../supabase/functions/pgpod-dispatch/handler.ts";
 
 const config = dispatchConfig({
@@ -49,17 +50,20 @@ function scriptedDeps(arrivals: number[], perClaim = Infinity) {
   return { deps, claims };
 }
 
-const call = (body: unknown) =>
+const call = async (body: unknown) =>
   new Request("http://local/pgpod-dispatch", {
     method: "POST",
-    headers: { authorization: "Bearer dispatch-secret", "content-type": "application/json" },
+    headers: {
+      authorization: `Bearer ${await dispatchTokens("dispatch-secret").sign(Math.floor(Date.now() / 1000))}`,
+      "content-type": "application/json",
+    },
     body: JSON.stringify(body),
   });
 
 describe("dispatch rounds", () => {
   it("picks up work that arrives inside a kick's debounce window", async () => {
     const { deps, claims } = scriptedDeps([0, 400]);
-    const res = await dispatchHandler(config, deps)(call({ reason: "insert", linger_ms: 1000 }));
+    const res = await dispatchHandler(config, deps)(await call({ reason: "insert", linger_ms: 1000 }));
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ claimed: 2, submitted: 2 });
     expect(claims).toEqual([1, 1]);
@@ -67,14 +71,14 @@ describe("dispatch rounds", () => {
 
   it("does not linger when called by cron, which names no window", async () => {
     const { deps, claims } = scriptedDeps([0, 400]);
-    const res = await dispatchHandler(config, deps)(call({ reason: "cron" }));
+    const res = await dispatchHandler(config, deps)(await call({ reason: "cron" }));
     expect(await res.json()).toMatchObject({ claimed: 1, submitted: 1 });
     expect(claims).toEqual([1]);
   });
 
   it("keeps claiming while rounds find work", async () => {
     const { deps, claims } = scriptedDeps([0, 0, 0], 1);
-    const res = await dispatchHandler(config, deps)(call({ reason: "cron" }));
+    const res = await dispatchHandler(config, deps)(await call({ reason: "cron" }));
     expect(await res.json()).toMatchObject({ claimed: 3, submitted: 3 });
     expect(claims).toEqual([1, 1, 1]);
   });
@@ -83,14 +87,14 @@ describe("dispatch rounds", () => {
     const { deps } = scriptedDeps(Array(10_000).fill(0), 1);
     let reconcileCalls = 0;
     deps.db.runsToReconcile = async () => (reconcileCalls++, []);
-    const res = await dispatchHandler({ ...config, limits: { ...config.limits, dispatchBudgetMs: 300 } }, deps)(call({ reason: "cron" }));
+    const res = await dispatchHandler({ ...config, limits: { ...config.limits, dispatchBudgetMs: 300 } }, deps)(await call({ reason: "cron" }));
     expect((await res.json()).claimed).toBeGreaterThan(1);
     expect(reconcileCalls).toBe(1);
   });
 
   it("refuses a linger longer than pg_net would wait", async () => {
     const { deps } = scriptedDeps([]);
-    const res = await dispatchHandler(config, deps)(call({ linger_ms: 60_000 }));
+    const res = await dispatchHandler(config, deps)(await call({ linger_ms: 60_000 }));
     expect(res.status).toBe(400);
   });
 });

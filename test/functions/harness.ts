@@ -7,7 +7,7 @@ import type postgres from "postgres";
 import { afterAll } from "vitest";
 import type { EmulatorConfig } from "../../local/runpod/config.ts";
 import { startRunpodEmulator, type RunpodEmulator } from "../../local/runpod/server.ts";
-import { webhookTokens } from "../../supabase/functions/_shared/tokens.ts";
+import { dispatchTokens, webhookTokens } from "../../supabase/functions/_shared/tokens.ts";
 import { db, stack } from "../support/stack.ts";
 import { sleep, waitFor } from "../support/wait.ts";
 
@@ -15,6 +15,11 @@ export const env = stack();
 export const sql = db(4);
 export const scriptedWorker = new URL("./fixtures/scripted-worker.ts", import.meta.url).pathname;
 export const tokens = webhookTokens(env.PGPOD_WEBHOOK_SECRET);
+
+/** The Authorization header a kick or pg_cron call carries: a fresh dispatch token. */
+export async function dispatchAuthorization(issuedAtS = Math.floor(Date.now() / 1000)): Promise<string> {
+  return `Bearer ${await dispatchTokens(env.PGPOD_DISPATCH_SECRET).sign(issuedAtS)}`;
+}
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
@@ -104,7 +109,7 @@ export const functionUrl = (name: string) => `${env.SUPABASE_URL}/functions/v1/$
 export async function dispatch(): Promise<Record<string, unknown>> {
   const res = await fetch(functionUrl("pgpod-dispatch"), {
     method: "POST",
-    headers: { authorization: `Bearer ${env.PGPOD_DISPATCH_SECRET}`, "content-type": "application/json" },
+    headers: { authorization: await dispatchAuthorization(), "content-type": "application/json" },
     body: JSON.stringify({ reason: "test" }),
   });
   const body = await res.json();

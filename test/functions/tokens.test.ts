@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { secretsEqual, webhookTokens } from "../../supabase/functions/_shared/tokens.ts";
+import { dispatchTokenMaxAgeS, dispatchTokens, webhookTokens } from "../../supabase/functions/_shared/tokens.ts";
 
 describe("webhook tokens", () => {
   const tokens = webhookTokens("a-webhook-secret");
@@ -30,11 +30,30 @@ describe("webhook tokens", () => {
   });
 });
 
-describe("shared secret comparison", () => {
-  it("accepts only the exact secret", async () => {
-    expect(await secretsEqual("s3cret", "s3cret")).toBe(true);
-    expect(await secretsEqual("s3cret ", "s3cret")).toBe(false);
-    expect(await secretsEqual("", "s3cret")).toBe(false);
-    expect(await secretsEqual("S3cret", "s3cret")).toBe(false);
+describe("dispatcher call tokens", () => {
+  const tokens = dispatchTokens("a-dispatch-secret");
+  const now = 1_800_000_000;
+
+  it("verifies a fresh token and never carries the secret", async () => {
+    const token = await tokens.sign(now);
+    expect(token).toMatch(/^v1\.1800000000\.[0-9a-f]{64}$/);
+    expect(token).not.toContain("a-dispatch-secret");
+    expect(await tokens.verify(token, now)).toBe(true);
+    expect(await tokens.verify(token, now + dispatchTokenMaxAgeS)).toBe(true);
+  });
+
+  it("refuses a captured token once it is older than its lifetime, or issued too far ahead", async () => {
+    expect(await tokens.verify(await tokens.sign(now), now + dispatchTokenMaxAgeS + 1)).toBe(false);
+    expect(await tokens.verify(await tokens.sign(now + 3600), now)).toBe(false);
+  });
+
+  it("refuses the secret itself, another secret's token and altered tokens", async () => {
+    const token = await tokens.sign(now);
+    const moved = token.replace(`v1.${now}.`, `v1.${now + 1}.`);
+    const flipped = token.slice(0, -1) + (token.endsWith("0") ? "1" : "0");
+    for (const bad of ["a-dispatch-secret", "", moved, flipped, token.slice(0, -2), `${token}00`, token.toUpperCase()]) {
+      expect(await tokens.verify(bad, now)).toBe(false);
+    }
+    expect(await dispatchTokens("another-secret").verify(token, now)).toBe(false);
   });
 });

@@ -50,18 +50,42 @@ export function webhookTokens(secret: string): WebhookTokens {
 }
 
 /**
- * Compares a presented shared secret with the expected one without leaking
- * where they differ: both are hashed first, so the comparison always runs over
- * 32 bytes whatever the lengths.
+ * Dispatcher call tokens: `v1.<issued at, unix seconds>.<hex HMAC-SHA256 of
+ * "pgpod-dispatch:<issued at>">`, minted in SQL (pgpod.dispatch_token) with the
+ * Vault's pgpod_dispatch_secret. pg_net keeps requests in tables every role can
+ * read, so what it carries must expire: a token is good for maxAgeS after it
+ * was issued (and maxSkewS before, for clocks that disagree).
  */
-export async function secretsEqual(presented: string, expected: string): Promise<boolean> {
-  const [a, b] = await Promise.all([
-    crypto.subtle.digest("SHA-256", encoder.encode(presented)),
-    crypto.subtle.digest("SHA-256", encoder.encode(expected)),
-  ]);
-  const x = new Uint8Array(a);
-  const y = new Uint8Array(b);
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
-  return diff === 0;
+export interface DispatchTokens {
+  sign(issuedAtS: number): Promise<string>;
+  verify(token: string, nowS?: number): Promise<boolean>;
+}
+
+export const dispatchTokenMaxAgeS = 120;
+const dispatchTokenMaxSkewS = 30;
+
+function dispatchMessage(issuedAtS: number): Uint8Array<ArrayBuffer> {
+  return encoder.encode(`pgpod-dispatch:${issuedAtS}`);
+}
+
+function fromHex(text: string): Uint8Array<ArrayBuffer> | null {
+  if (!/^(?:[0-9a-f]{2})+$/.test(text)) return null;
+  return Uint8Array.from(text.match(/../g)!, (pair) => parseInt(pair, 16));
+}
+
+export function dispatchTokens(secret: string): DispatchTokens {
+  const key = importKey(secret);
+  return {
+    async sign(issuedAtS) {
+      const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await key, dispatchMessage(issuedAtS)));
+      return `v1.${issuedAtS}.${Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+    },
+    async verify(token, nowS = Math.floor(Date.now() / 1000)) {
+      const match = /^v1\.([0-9]{1,12})\.([0-9a-f]{64})$/.exec(token);
+      if (!match) return false;
+      const issuedAtS = Number(match[1]);
+      if (issuedAtS < nowS - dispatchTokenMaxAgeS || issuedAtS > nowS + dispatchTokenMaxSkewS) return false;
+      return await crypto.subtle.verify("HMAC", await key, fromHex(match[2])!, dispatchMessage(issuedAtS));
+    },
+  };
 }

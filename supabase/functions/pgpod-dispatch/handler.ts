@@ -9,7 +9,7 @@ import { type SharedDeps, sharedDeps } from "../_shared/deps.ts";
 import { json, mapLimited, readText } from "../_shared/http.ts";
 import { describeFailure, type RunpodClient, runpodClient, type RunpodEndpoint } from "../_shared/runpod.ts";
 import { dispatchRequestSchema, runpodResultSchema } from "../_shared/schemas.ts";
-import { secretsEqual } from "../_shared/tokens.ts";
+import { dispatchTokens } from "../_shared/tokens.ts";
 
 export interface DispatchDeps extends SharedDeps {
   runpod: RunpodClient;
@@ -56,6 +56,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dispatchDeps(config)) {
   const { db, runpod, storage, tokens } = deps;
   const limits = config.limits;
+  const callTokens = dispatchTokens(config.dispatchSecret);
 
   /** Gives each job of a direct-upload run a signed URL for its own folder. */
   async function withUploadUrls(run: ClaimedRun): Promise<unknown> {
@@ -138,9 +139,9 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
     const claimUntil = started + limits.dispatchBudgetMs * claimShareOfBudget;
     if (req.method !== "POST") return json(405, { error: "use POST" });
     const presented = /^Bearer\s+(.+)$/i.exec(req.headers.get("authorization") ?? "")?.[1] ?? "";
-    if (!(await secretsEqual(presented, config.dispatchSecret))) {
+    if (!(await callTokens.verify(presented))) {
       await req.body?.cancel();
-      return json(401, { error: "missing or wrong dispatch secret" });
+      return json(401, { error: "missing, wrong or expired dispatch token" });
     }
     let request: unknown = {};
     try {

@@ -24,8 +24,8 @@ insert into pgpod.jobs (endpoint, input) select 't_kick', jsonb_build_object('n'
 select is(pg_temp.kicks(), 1::bigint, 'a 10 000-row insert makes one kick');
 select is((select url from net.http_request_queue where id > (select id from kicks_before)),
   'http://api.test/functions/v1/pgpod-dispatch', 'the kick calls pgpod-dispatch under the project URL');
-select is((select headers ->> 'Authorization' from net.http_request_queue where id > (select id from kicks_before)),
-  'Bearer dispatch-secret', 'the kick carries the dispatch secret');
+select matches((select headers ->> 'Authorization' from net.http_request_queue where id > (select id from kicks_before)),
+  '^Bearer v1\.[0-9]+\.[0-9a-f]{64}$', 'the kick carries a dispatch token');
 select is((select convert_from(body, 'UTF8')::jsonb from net.http_request_queue where id > (select id from kicks_before)),
   '{"reason": "insert", "linger_ms": 60000}'::jsonb,
   'the kick names its debounce window, for the dispatcher to wait out');
