@@ -1,6 +1,11 @@
-// Sends one queued pg_net request with fetch and describes the outcome as a
-// net._http_response row. Failures become rows too (never exceptions), with the
-// libcurl error texts pg_net stores, so callers see the same error_msg values.
+// Sends one queued pg_net request the way pg_net's libcurl handle does and
+// describes the outcome as a net._http_response row. Failures become rows too
+// (never exceptions), with the libcurl error texts pg_net stores, so callers
+// see the same error_msg values. node:http rather than fetch, because fetch
+// adds headers of its own and lowercases the names of the response headers,
+// which pg_net stores as the server sent them.
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
 
 export interface QueuedRequest {
   id: string;
@@ -29,35 +34,18 @@ const userAgent = "pg_net/0.20 (pgpod local)";
  * libcurl's CURLOPT_TIMEOUT_MS.
  */
 export async function sendRequest(request: QueuedRequest, stopSignal: AbortSignal): Promise<HttpResponseRow> {
+  const url = parseUrl(request.url);
+  if (typeof url === "string") return failure(request.id, url);
+  const headers = requestHeaders(request);
+  if (typeof headers === "string") return failure(request.id, headers);
+
   const started = performance.now();
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), request.timeout_milliseconds);
   try {
-    const invalid = invalidUrlReason(request.url);
-    if (invalid) return failure(request.id, invalid);
-    const headers = requestHeaders(request.headers);
-    if (typeof headers === "string") return failure(request.id, headers);
-
-    const response = await fetch(request.url, {
-      method: request.method.toUpperCase(),
-      headers,
-      body: request.body ?? undefined,
-      // libcurl, and so pg_net, does not follow redirects unless told to.
-      redirect: "manual",
-      signal: AbortSignal.any([timeout.signal, stopSignal]),
-    });
-    const content = await response.text();
-    return {
-      id: request.id,
-      status_code: response.status,
-      content_type: response.headers.get("content-type"),
-      headers: Object.fromEntries(response.headers),
-      // pg_net stores the body as a C string: empty means NULL and it ends at
-      // the first NUL byte (which jsonb and text could not hold anyway).
-      content: content === "" ? null : content.split("\0", 1)[0],
-      timed_out: false,
-      error_msg: null,
-    };
+    // libcurl, as pg_net 0.20 sets it up, does not follow redirects.
+    const response = await exchange(url, request, headers, AbortSignal.any([timeout.signal, stopSignal]));
+    return { id: request.id, timed_out: false, error_msg: null, ...response };
   } catch (error) {
     if (timeout.signal.aborted) {
       const total = (performance.now() - started).toFixed(3);
@@ -73,48 +61,91 @@ export async function sendRequest(request: QueuedRequest, stopSignal: AbortSigna
   }
 }
 
+type ResponseParts = Pick<HttpResponseRow, "status_code" | "content_type" | "headers" | "content">;
+
+function exchange(url: URL, request: QueuedRequest, headers: [string, string][], signal: AbortSignal): Promise<ResponseParts> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+    const outgoing = send(url, { method: request.method.toUpperCase(), headers: Object.fromEntries(headers), signal }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("error", reject);
+      response.on("end", () => {
+        const content = Buffer.concat(chunks).toString("utf8");
+        resolve({
+          status_code: response.statusCode ?? null,
+          content_type: response.headers["content-type"] ?? null,
+          headers: headersAsSent(response),
+          // pg_net stores the body as a C string: empty means NULL and it ends at
+          // the first NUL byte (which jsonb and text could not hold anyway).
+          content: content === "" ? null : content.split("\0", 1)[0],
+        });
+      });
+    });
+    outgoing.on("error", reject);
+    outgoing.end(request.body ?? undefined);
+  });
+}
+
+/** Response header names as the server wrote them; a repeated name keeps its last value, as in pg_net's jsonb. */
+function headersAsSent(response: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < response.rawHeaders.length; i += 2) headers[response.rawHeaders[i]] = response.rawHeaders[i + 1];
+  return headers;
+}
+
 function failure(id: string, message: string): HttpResponseRow {
   return { id, status_code: null, content_type: null, headers: null, content: null, timed_out: false, error_msg: message };
 }
 
-function invalidUrlReason(url: string): string | null {
+// The request functions already refuse what libcurl cannot parse; this covers
+// rows inserted straight into the queue. pg_net allows only http and https.
+function parseUrl(url: string): URL | string {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     return "URL using bad/illegal format or missing URL";
   }
-  return parsed.protocol === "http:" || parsed.protocol === "https:" ? null : "Unsupported protocol";
+  return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed : "Unsupported protocol";
 }
 
 /**
- * Builds request headers from the queued JSON object. Keys with JSON null
+ * Builds the header lines from the queued JSON object. Keys with JSON null
  * values are dropped, as pg_net does; other non-string values are sent as their
- * JSON text (what jsonb_each_text yields). Returns an error message instead
- * when a header cannot be sent; the message names the header but never
- * includes its value, which may be a secret.
+ * JSON text (what jsonb_each_text yields). pg_net adds its User-Agent only when
+ * the request has headers (NULL headers get libcurl's bare defaults), and a
+ * body without a Content-Type goes out as libcurl's default form type. Returns
+ * an error message instead when a header cannot be sent; the message names the
+ * header but never includes its value, which may be a secret.
  */
-function requestHeaders(queued: unknown): Headers | string {
-  const headers = new Headers({ "User-Agent": userAgent });
-  if (queued === null || queued === undefined) return headers;
-  if (typeof queued !== "object" || Array.isArray(queued)) return "Request headers must be a JSON object";
-  for (const [name, value] of Object.entries(queued)) {
-    if (value === null) continue;
-    try {
-      headers.set(name, typeof value === "string" ? value : JSON.stringify(value));
-    } catch {
-      return `Invalid request header "${name}"`;
+function requestHeaders(request: QueuedRequest): [string, string][] | string {
+  const queued = request.headers;
+  const lines: [string, string][] = [];
+  if (queued !== null && queued !== undefined) {
+    if (typeof queued !== "object" || Array.isArray(queued)) return "Request headers must be a JSON object";
+    for (const [name, value] of Object.entries(queued)) {
+      if (value === null) continue;
+      const text = typeof value === "string" ? value : JSON.stringify(value);
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(text)) return `Invalid request header "${name}"`;
+      lines.push([name, text]);
     }
+    lines.push(["User-Agent", userAgent]);
   }
-  return headers;
+  const has = (header: string) => lines.some(([name]) => name.toLowerCase() === header);
+  if (!has("accept")) lines.unshift(["Accept", "*/*"]);
+  if (request.body !== null || request.method.toUpperCase() === "POST") {
+    if (!has("content-type")) lines.push(["Content-Type", "application/x-www-form-urlencoded"]);
+    lines.push(["Content-Length", String(request.body?.byteLength ?? 0)]);
+  }
+  return lines;
 }
 
-// fetch reports network failures as TypeError("fetch failed") with the socket
-// error as its cause; the common ones are translated to libcurl's wording.
+// Node reports network failures with the socket error's code; the common ones
+// are translated to libcurl's wording.
 function transportErrorMessage(error: unknown): string {
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  const code = (cause as { code?: unknown } | null)?.code;
+  const code = (error as { code?: unknown } | null)?.code;
   if (code === "ECONNREFUSED") return "Couldn't connect to server";
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "Couldn't resolve host name";
-  return cause instanceof Error ? cause.message : String(cause);
+  return error instanceof Error ? error.message : String(error);
 }

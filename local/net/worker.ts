@@ -1,14 +1,16 @@
 // The background worker of the local pg_net stand-in (local/sql/pg_net.sql):
 // sends queued requests and records their responses in net._http_response.
-// It wakes on the NOTIFY the request functions send at commit and also polls,
-// which picks up requests queued while it was not listening (or inserted
-// straight into the queue). Several workers may share a database: rows are
-// claimed with SKIP LOCKED, so each request is sent by exactly one of them.
+// Like pg_net's worker it is woken by net.wake(), which the request functions
+// call and which takes effect at commit; it also drains the queue whenever it
+// (re)connects, catching up on anything committed while it was not listening.
+// A row inserted straight into the queue waits for the next wake-up, as with
+// pg_net. Several workers may share a database: rows are claimed with SKIP
+// LOCKED, so each request is sent by exactly one of them.
 import postgres from "postgres";
 import { sendRequest, type HttpResponseRow, type QueuedRequest } from "./send.ts";
 
-/** Must match the channel net._enqueue notifies in local/sql/pg_net.sql. */
-export const requestQueuedChannel = "pg_net_request_queued";
+/** Must match the channel net.wake() notifies in local/sql/pg_net.sql. */
+const wakeChannel = "pg_net_wake";
 
 export interface NetWorkerOptions {
   dbUrl: string;
@@ -17,7 +19,6 @@ export interface NetWorkerOptions {
   ttl?: string;
   /** Most requests claimed and sent at once (pg_net.batch_size). */
   batchSize?: number;
-  pollIntervalMs?: number;
 }
 
 export interface NetWorker {
@@ -32,7 +33,6 @@ export async function startNetWorker(opts: NetWorkerOptions): Promise<NetWorker>
   const log = opts.log ?? (() => {});
   const ttl = opts.ttl ?? "6 hours";
   const batchSize = opts.batchSize ?? 200;
-  const pollIntervalMs = opts.pollIntervalMs ?? 1000;
   // Rounds run one at a time, so one pooled connection is enough (LISTEN opens its own).
   const sql = postgres(opts.dbUrl, { max: 1, onnotice: () => {} });
   const stopping = new AbortController();
@@ -40,7 +40,7 @@ export async function startNetWorker(opts: NetWorkerOptions): Promise<NetWorker>
   let wokenDuringRound = false;
 
   // A wake-up during a round runs one more round afterwards, so a request
-  // committed while a batch was in flight is not left for the next poll.
+  // committed while a batch was in flight is not left behind.
   function wake(): void {
     if (stopping.signal.aborted) return;
     if (round) {
@@ -64,7 +64,7 @@ export async function startNetWorker(opts: NetWorkerOptions): Promise<NetWorker>
         sent = await sendBatch();
       } while (sent === batchSize && !stopping.signal.aborted);
     } catch (error) {
-      // The next wake-up or poll retries; a rolled-back batch stays queued.
+      // The next wake-up retries; a rolled-back batch stays queued.
       log(`net: worker round failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
@@ -101,19 +101,17 @@ export async function startNetWorker(opts: NetWorkerOptions): Promise<NetWorker>
   try {
     // The second callback runs on every (re)connect, catching up on anything
     // committed while the listening connection was down.
-    listener = await sql.listen(requestQueuedChannel, wake, wake);
+    listener = await sql.listen(wakeChannel, wake, wake);
   } catch (error) {
     await sql.end({ timeout: 5 });
     throw error;
   }
-  const poller = setInterval(wake, pollIntervalMs);
 
   let stopped: Promise<void> | null = null;
   return {
     stop() {
       stopped ??= (async () => {
         stopping.abort();
-        clearInterval(poller);
         await listener.unlisten();
         await round;
         await sql.end({ timeout: 5 });

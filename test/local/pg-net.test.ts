@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { sendRequest } from "../../local/net/send.ts";
-import { requestQueuedChannel, startNetWorker, type NetWorker } from "../../local/net/worker.ts";
+import { startNetWorker, type NetWorker } from "../../local/net/worker.ts";
 
 const dbUrl = process.env.SUPABASE_DB_URL;
 if (!dbUrl) throw new Error("SUPABASE_DB_URL must point at a database with local/sql/pg_net.sql applied");
@@ -41,7 +41,7 @@ let baseUrl: string;
 let worker: NetWorker;
 
 function startWorker(options: { ttl?: string } = {}): Promise<NetWorker> {
-  return startNetWorker({ dbUrl: dbUrl!, log: (line) => logLines.push(line), pollIntervalMs: 200, ...options });
+  return startNetWorker({ dbUrl: dbUrl!, log: (line) => logLines.push(line), ...options });
 }
 
 // Paths ending in /hang never get an answer; everything else gets a JSON echo.
@@ -59,7 +59,7 @@ function startServer(): Promise<Server> {
         body: Buffer.concat(chunks).toString("utf8"),
       });
       if (url.pathname.endsWith("/hang")) return;
-      res.writeHead(200, { "content-type": "application/json", "x-reply": "from-test-server" });
+      res.writeHead(200, { "Content-Type": "application/json", "X-Reply": "from-test-server" });
       res.end(JSON.stringify({ path: url.pathname }));
     });
   });
@@ -104,24 +104,21 @@ afterAll(async () => {
 describe("transactions", () => {
   test("a request leaves only when its transaction commits", async () => {
     const path = uniquePath("commit");
-    let notifications = 0;
-    const listener = await sql.listen(requestQueuedChannel, () => notifications++);
     const connection = await sql.reserve();
     try {
       await connection`begin`;
       const [{ id }] = await connection<{ id: string }[]>`select net.http_get(${baseUrl + path}) as id`;
-      // Several poll intervals pass while the transaction is open: nothing may be sent.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Another committed request wakes the workers while this transaction is open: this one may not be sent.
+      const [{ id: other }] = await sql<{ id: string }[]>`select net.http_get(${baseUrl + uniquePath("meanwhile")}) as id`;
+      await responseFor(other);
       expect(receivedAt(path)).toHaveLength(0);
       await connection`commit`;
 
-      await waitFor("the commit to notify the workers", async () => (notifications > 0 ? true : undefined));
       const response = await responseFor(id);
       expect(response.status_code).toBe(200);
       expect(receivedAt(path)).toHaveLength(1);
     } finally {
       connection.release();
-      await listener.unlisten();
     }
   });
 
@@ -177,7 +174,7 @@ describe("net.http_post", () => {
   test("sends the body and headers as given, adds Content-Type and drops null headers", async () => {
     const path = uniquePath("post");
     const body = { text: "héllo ✓", items: [1, 2, { nested: null }], flag: true };
-    const headers = { Authorization: "Bearer secret-token", "X-Custom": "custom value", "X-Dropped": null };
+    const headers = { Authorization: "Bearer secret-token", "X-Custom": "custom value", "X-Dropped": null, "X-Number": 7 };
     const [{ id }] = await sql<{ id: string }[]>`
       select net.http_post(url => ${baseUrl + path}, body => ${sql.json(body)}, headers => ${sql.json(headers)}) as id`;
 
@@ -189,6 +186,8 @@ describe("net.http_post", () => {
     expect(request.headers.authorization).toBe("Bearer secret-token");
     expect(request.headers["x-custom"]).toBe("custom value");
     expect(request.headers).not.toHaveProperty("x-dropped");
+    expect(request.headers["x-number"]).toBe("7");
+    expect(request.headers["user-agent"]).toMatch(/^pg_net\//);
 
     expect(response).toMatchObject({
       status_code: 200,
@@ -197,7 +196,9 @@ describe("net.http_post", () => {
       timed_out: false,
       error_msg: null,
     });
-    expect(response.headers).toMatchObject({ "x-reply": "from-test-server" });
+    // Header names as the server sent them, not lowercased.
+    expect(response.headers).toMatchObject({ "X-Reply": "from-test-server", "Content-Type": "application/json" });
+    expect(response.headers).not.toHaveProperty("x-reply");
   });
 
   test("sends the JSON text of the body, byte for byte as jsonb renders it", async () => {
@@ -221,7 +222,6 @@ describe("net.http_post", () => {
     { headers: { "Content-Type": "text/plain" } },
     { headers: { "content-type": "application/x-www-form-urlencoded" } },
     { headers: { "Content-Type": "application/json; charset=utf-8" } },
-    { headers: { "Content-Type": null } },
   ])("rejects any other Content-Type: $headers", async ({ headers }) => {
     const path = uniquePath("post-rejected");
     await expect(
@@ -229,14 +229,36 @@ describe("net.http_post", () => {
     ).rejects.toThrow('Content-Type header must be "application/json"');
   });
 
-  test("queues a request for NULL arguments instead of skipping it (not STRICT)", async () => {
+  test("a Content-Type whose value is null counts as absent: the JSON type is added", async () => {
+    const path = uniquePath("post-null-content-type");
+    const [{ id }] = await sql<{ id: string }[]>`
+      select net.http_post(${baseUrl + path}, headers => '{"content-type": null, "X-Kept": "yes"}') as id`;
+    expect((await responseFor(id)).status_code).toBe(200);
+    const [request] = receivedAt(path);
+    expect(request.headers["content-type"]).toBe("application/json");
+    expect(request.headers["x-kept"]).toBe("yes");
+  });
+
+  test("queues a request for NULL arguments instead of skipping it (not STRICT), with libcurl's bare defaults", async () => {
     const path = uniquePath("post-null-body");
     const [{ id }] = await sql<{ id: string }[]>`select net.http_post(${baseUrl + path}, null, null, null) as id`;
     expect(id).not.toBeNull();
     expect((await responseFor(id)).status_code).toBe(200);
     const [request] = receivedAt(path);
     expect(request.body).toBe("");
-    expect(request.headers["content-type"]).toBe("application/json");
+    // NULL headers stay NULL: no Content-Type is added, so libcurl sends its
+    // form default, and pg_net adds no User-Agent either.
+    expect(request.headers["content-type"]).toBe("application/x-www-form-urlencoded");
+    expect(request.headers).not.toHaveProperty("user-agent");
+  });
+
+  test("NULL headers with a body send libcurl's default form Content-Type", async () => {
+    const path = uniquePath("post-null-headers");
+    const [{ id }] = await sql<{ id: string }[]>`select net.http_post(${baseUrl + path}, '{"a": 1}', headers => null) as id`;
+    expect((await responseFor(id)).status_code).toBe(200);
+    const [request] = receivedAt(path);
+    expect(JSON.parse(request.body)).toEqual({ a: 1 });
+    expect(request.headers["content-type"]).toBe("application/x-www-form-urlencoded");
   });
 });
 
@@ -296,6 +318,52 @@ describe("net.http_delete", () => {
   });
 });
 
+describe("refused at call time, inside the caller's transaction", () => {
+  // pg_net parses the URL with libcurl when the function is called and raises
+  // libcurl's (mismatched) error text; nothing is queued and the transaction aborts.
+  test.each([
+    { url: "project-ref.supabase.co/functions/v1/pgpod-dispatch", error: "Out of memory" },
+    { url: "/functions/v1/pgpod-dispatch", error: "Out of memory" },
+    { url: "not a url", error: "URL using bad/illegal format or missing URL" },
+    { url: "", error: "URL using bad/illegal format or missing URL" },
+    { url: "localhost:8000/functions/v1/x", error: "Couldn't resolve proxy name" },
+    { url: "http://127.0.0.1:99999/", error: "A requested feature, protocol or option was not found built-in" },
+  ])("a malformed URL ($url) raises: $error", async ({ url, error }) => {
+    for (const call of [
+      sql`select net.http_get(${url})`,
+      sql`select net.http_post(${url}, '{}')`,
+      sql`select net.http_delete(${url})`,
+    ]) {
+      await expect(call).rejects.toMatchObject({ code: "XX000", message: expect.stringContaining(error) });
+    }
+  });
+
+  test("the raise aborts the caller's transaction, so nothing it did is kept or sent", async () => {
+    const path = uniquePath("before-bad-url");
+    const [{ before }] = await sql<{ before: string }[]>`select coalesce(max(id), 0) as before from net.http_request_queue`;
+    await expect(
+      sql.begin(async (tx) => {
+        await tx`select net.http_get(${baseUrl + path})`;
+        await tx`select net.http_post('api.example.test/functions/v1/x')`;
+      }),
+    ).rejects.toThrow("Out of memory");
+    // A later request is answered, so the workers have been through the queue since.
+    await responseFor((await sql<{ id: string }[]>`select net.http_get(${baseUrl + uniquePath("after-bad-url")}) as id`)[0].id);
+    expect(receivedAt(path)).toHaveLength(0);
+    expect(await sql`select 1 from net.http_request_queue where id > ${before} and url like '%before-bad-url%'`).toHaveLength(0);
+  });
+
+  test.each([["[\"x\"]"], ["\"Bearer t\""], ["42"]])("headers that are not a JSON object (%s) are refused", async (headers) => {
+    for (const call of [
+      sql`select net.http_get(${baseUrl + "/h"}, headers => ${headers}::jsonb)`,
+      sql`select net.http_post(${baseUrl + "/h"}, headers => ${headers}::jsonb)`,
+      sql`select net.http_delete(${baseUrl + "/h"}, headers => ${headers}::jsonb)`,
+    ]) {
+      await expect(call).rejects.toThrow(/^headers must be a JSON object, not (array|string|number)$/);
+    }
+  });
+});
+
 describe("failures are recorded as responses", () => {
   test("a server that never answers times out after timeout_milliseconds", async () => {
     const path = uniquePath("slow") + "/hang";
@@ -322,12 +390,9 @@ describe("failures are recorded as responses", () => {
     expect(await responseFor(id)).toMatchObject({ status_code: null, error_msg: "Couldn't resolve host name" });
   });
 
-  test.each([
-    { url: "not a url", error: "URL using bad/illegal format or missing URL" },
-    { url: "ftp://127.0.0.1/file", error: "Unsupported protocol" },
-  ])("an unusable URL ($url) sets error_msg", async ({ url, error }) => {
-    const [{ id }] = await sql<{ id: string }[]>`select net.http_get(${url}) as id`;
-    expect(await responseFor(id)).toMatchObject({ status_code: null, timed_out: false, error_msg: error });
+  test("a URL libcurl parses but pg_net does not send (ftp) sets error_msg", async () => {
+    const [{ id }] = await sql<{ id: string }[]>`select net.http_get('ftp://127.0.0.1/file') as id`;
+    expect(await responseFor(id)).toMatchObject({ status_code: null, timed_out: false, error_msg: "Unsupported protocol" });
   });
 
   test("an invalid header name sets error_msg without sending", async () => {
@@ -338,11 +403,12 @@ describe("failures are recorded as responses", () => {
     expect(receivedAt(path)).toHaveLength(0);
   });
 
-  test("headers that are not a JSON object set error_msg without sending", async () => {
+  test("headers that are not a JSON object, inserted straight into the queue, set error_msg without sending", async () => {
     const path = uniquePath("array-headers");
     const [{ id }] = await sql<{ id: string }[]>`
       insert into net.http_request_queue (method, url, headers, timeout_milliseconds)
       values ('GET', ${baseUrl + path}, '["x"]', 1000) returning id`;
+    await sql`select net.wake()`;
     expect(await responseFor(id)).toMatchObject({ status_code: null, error_msg: "Request headers must be a JSON object" });
     expect(receivedAt(path)).toHaveLength(0);
   });
@@ -374,12 +440,15 @@ describe("worker", () => {
     expect(receivedAt(path)).toHaveLength(1);
   });
 
-  test("polls for requests that arrive without a notification", async () => {
-    const path = uniquePath("no-notify");
-    // A direct insert does not notify, as with pg_net; only polling finds it.
-    const [{ id }] = await sql<{ id: string }[]>`
-      insert into net.http_request_queue (method, url, headers, timeout_milliseconds)
-      values ('GET', ${baseUrl + path}, '{}', 1000) returning id`;
+  test("sends a request inserted straight into the queue when net.wake() commits", async () => {
+    const path = uniquePath("woken");
+    const id = await sql.begin(async (tx) => {
+      const [row] = await tx<{ id: string }[]>`
+        insert into net.http_request_queue (method, url, headers, timeout_milliseconds)
+        values ('GET', ${baseUrl + path}, '{}', 1000) returning id`;
+      await tx`select net.wake()`;
+      return row.id;
+    });
     expect((await responseFor(id)).status_code).toBe(200);
     expect(receivedAt(path)).toHaveLength(1);
   });
@@ -391,6 +460,8 @@ describe("worker", () => {
     await sql`
       insert into net._http_response (id, status_code, created)
       values (${expired}, 200, now() - interval '4 hours'), (${kept}, 200, now() - interval '2 hours')`;
+    // Like pg_net, the worker prunes when it is woken.
+    await sql`select net.wake()`;
     try {
       await waitFor("the expired response to be pruned", async () => {
         const rows = await sql`select 1 from net._http_response where id = ${expired}`;
