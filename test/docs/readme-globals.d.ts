@@ -1,0 +1,14 @@
+// What the README's ```ts examples take as given: a supabase-js client with a
+// signed-in user, that user, a job row and the app's own result handler. The
+// docs test type-checks each example as a module against these names only (this
+// file is excluded from the repo's tsconfig so no other code sees them).
+declare const supabase: import("@supabase/supabase-js").SupabaseClient;
+declare const user: import("@supabase/supabase-js").User;
+declare const job: {
+  id: string;
+  status: string;
+  output: {
+    files: Array<{ index: number; filename: string; bucket: string; path: string; content_type: string; size: number; sha256: string | null }>;
+  };
+};
+declare function showResult(job: unknown): void;
