@@ -91,10 +91,12 @@ export async function main(args: string[]): Promise<number> {
   ], {});
   const started = Date.now();
   const results: SuiteResult[] = [];
+  let pgmq = "not checked (the stack did not start)";
   try {
     await stack.start(config);
     const env = { ...process.env, ...(await stackEnv(config)), PGPOD_STATE_DIR: config.stateDir, PGPASSWORD: "postgres" };
     const dbUrl = env.SUPABASE_DB_URL;
+    pgmq = await stack.pgmqInUse(dbUrl);
     results.push(pgTap(env, config.dbPort));
     results.push(vitest(env, config.stateDir));
     results.push(...deno(env));
@@ -109,7 +111,7 @@ export async function main(args: string[]): Promise<number> {
       rmSync(config.stateDir, { recursive: true, force: true });
     }
   }
-  process.stdout.write("\nSummary\n");
+  process.stdout.write(`\nSummary (pgmq: ${pgmq})\n`);
   for (const r of results) {
     process.stdout.write(`  ${r.ok ? "ok  " : "FAIL"} ${r.name}: ${r.passed} passed, ${r.failed} failed\n`);
   }

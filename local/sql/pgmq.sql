@@ -1,5 +1,6 @@
--- Local stand-in for the pgmq 1.5 extension (the version Supabase installs by
--- default), used when the real extension is not available. It keeps the
+-- Local stand-in for the pgmq 1.5.1 extension (the version Supabase installs by
+-- default), used when the real extension is not available. Where later 1.5
+-- commits behave differently, it follows the 1.5.1 release. It keeps the
 -- extension's schema, tables, types and function signatures so project SQL
 -- and tests run unchanged against either. Partitioned queues (pg_partman) are
 -- not provided. Applied on every stack start, so every statement is re-runnable.
@@ -143,19 +144,44 @@ language sql set search_path = '' as $$
   select pgmq.create_non_partitioned(queue_name)
 $$;
 
--- Supabase ships exactly this one overload; `partitioned` only matters for
--- pg_partman queues, which the stand-in does not create.
-create or replace function pgmq.drop_queue(queue_name text, partitioned boolean default false)
+-- pgmq 1.4's single drop_queue(text, boolean default false) is replaced by
+-- the two 1.5 overloads; a default cannot be removed in place.
+do $$
+begin
+  if exists (
+    select 1 from pg_proc
+     where oid = to_regprocedure('pgmq.drop_queue(text, boolean)') and pronargdefaults > 0
+  ) then
+    drop function pgmq.drop_queue(text, boolean);
+  end if;
+end $$;
+
+-- As in the pgmq 1.5.1 release, dropping a queue whose table is missing
+-- raises (the release detaches the table from the extension first, which
+-- fails); later 1.5 commits return false with a notice instead.
+create or replace function pgmq.drop_queue(queue_name text)
+returns boolean
+language plpgsql set search_path = '' as $$
+declare
+  queue_table text := pgmq.format_table_name(queue_name, 'q');
+begin
+  if to_regclass(format('pgmq.%I', queue_table)) is null then
+    raise exception 'relation "pgmq.%" does not exist', queue_table using errcode = '42P01';
+  end if;
+  execute format('drop table pgmq.%I', queue_table);
+  execute format('drop table if exists pgmq.%I', pgmq.format_table_name(queue_name, 'a'));
+  delete from pgmq.meta m where m.queue_name = drop_queue.queue_name;
+  return true;
+end $$;
+
+-- `partitioned` only mattered before 1.5; pgmq keeps the overload, without a
+-- default, for old callers and warns.
+create or replace function pgmq.drop_queue(queue_name text, partitioned boolean)
 returns boolean
 language plpgsql set search_path = '' as $$
 begin
-  if not exists (select 1 from pgmq.meta m where m.queue_name = drop_queue.queue_name) then
-    raise notice 'pgmq queue `%` does not exist', queue_name;
-    return false;
-  end if;
-  execute format('drop table if exists pgmq.%I', pgmq.format_table_name(queue_name, 'q'));
-  execute format('drop table if exists pgmq.%I', pgmq.format_table_name(queue_name, 'a'));
-  delete from pgmq.meta m where m.queue_name = drop_queue.queue_name;
+  raise warning 'drop_queue(queue_name, partitioned) is deprecated and will be removed in PGMQ v2.0. Use drop_queue(queue_name) instead';
+  perform pgmq.drop_queue(queue_name);
   return true;
 end $$;
 
@@ -414,6 +440,8 @@ declare
   queue_table text := pgmq.format_table_name(queue_name, 'q');
   result pgmq.metrics_result;
 begin
+  -- As in pgmq, visibility is judged at now(), the transaction's start, so a
+  -- message sent earlier in the same transaction is not counted as visible yet.
   execute format(
     $sql$
     select $1,
@@ -422,7 +450,7 @@ begin
            extract(epoch from now() - min(enqueued_at))::integer,
            coalesce(pg_sequence_last_value(%L::regclass), 0),
            now(),
-           count(*) filter (where vt <= clock_timestamp())
+           count(*) filter (where vt <= now())
       from pgmq.%I
     $sql$,
     pg_get_serial_sequence(format('pgmq.%I', queue_table), 'msg_id'), queue_table)

@@ -36,6 +36,17 @@ async function assertPortsFree(c: StackConfig, which: Array<"dbPort" | "apiPort"
   }
 }
 
+/** Which pgmq the database runs: the installed extension (with its version) or the SQL stand-in. */
+export async function pgmqInUse(dbUrl: string): Promise<string> {
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql<{ extversion: string }[]>`select extversion from pg_extension where extname = 'pgmq'`;
+    return row ? `real extension ${row.extversion}` : "local stand-in (local/sql/pgmq.sql)";
+  } finally {
+    await sql.end();
+  }
+}
+
 /** Local stand-ins for what a hosted database has and Debian's Postgres lacks. */
 async function applyPlatform(c: StackConfig, dbUrl: string) {
   const platform = join(sqlDir, "platform");
@@ -188,6 +199,7 @@ export async function status(c: StackConfig): Promise<boolean> {
   const services = servicesPid(c) !== undefined;
   say(`state folder: ${c.stateDir}`);
   say(`PostgreSQL:   ${db ? `running on 127.0.0.1:${c.dbPort}` : "stopped"}`);
+  if (db) say(`pgmq:         ${await pgmqInUse((await stackEnv(c)).SUPABASE_DB_URL).catch(() => "unknown (database not answering)")}`);
   say(`services:     ${services ? `running (API :${c.apiPort}, RunPod emulator :${c.runpodPort})` : "stopped"}`);
   return db && services;
 }

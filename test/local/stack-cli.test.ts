@@ -39,6 +39,8 @@ describe("npm run stack", () => {
     expect(code).toBe(0);
     expect(out).toMatch(/PostgreSQL:\s+running/);
     expect(out).toMatch(/services:\s+running/);
+    // whether the real pgmq extension or the stand-in is in use
+    expect(out).toMatch(/pgmq:\s+(real extension \d[\w.]*|local stand-in \(local\/sql\/pgmq\.sql\))\n/);
   });
 
   it("prints the settings as KEY=value lines, the same ones the tests use", () => {

@@ -1,9 +1,9 @@
--- The pgmq 1.5 interface as Supabase ships it: exact signatures (argument
--- names, types, defaults, return types) and the shapes of its types.
+-- The pgmq 1.5.1 interface: exact signatures (argument names, types,
+-- defaults, return types) and the shapes of its types.
 begin;
 set local search_path = extensions, public;
 set local client_min_messages = warning;
-select plan(35);
+select plan(38);
 
 select ok(
   exists (
@@ -17,7 +17,8 @@ from (values
   ('create(queue_name text) returns void'),
   ('create_non_partitioned(queue_name text) returns void'),
   ('create_unlogged(queue_name text) returns void'),
-  ('drop_queue(queue_name text, partitioned boolean DEFAULT false) returns boolean'),
+  ('drop_queue(queue_name text) returns boolean'),
+  ('drop_queue(queue_name text, partitioned boolean) returns boolean'),
   ('purge_queue(queue_name text) returns bigint'),
   ('list_queues() returns SETOF pgmq.queue_record'),
   ('metrics(queue_name text) returns pgmq.metrics_result'),
@@ -49,8 +50,17 @@ select has_function('pgmq', 'validate_queue_name', array['text'], 'validate_queu
 
 select is(
   (select count(*)::int from pg_proc where pronamespace = 'pgmq'::regnamespace and proname = 'drop_queue'),
-  1,
-  'drop_queue has a single overload, so drop_queue(name) and drop_queue(name, false) both resolve'
+  2,
+  'drop_queue has two overloads: drop_queue(name) and the deprecated drop_queue(name, partitioned)'
+);
+select is(
+  (select pronargdefaults::int from pg_proc where oid = 'pgmq.drop_queue(text, boolean)'::regprocedure),
+  0,
+  'the deprecated drop_queue(name, partitioned) has no default, so drop_queue(name) is never ambiguous'
+);
+select lives_ok(
+  $$select pgmq.create('tap_iface'); select pgmq.drop_queue(queue_name => 'tap_iface')$$,
+  'drop_queue(queue_name => ...) resolves to the one-argument overload'
 );
 
 select results_eq(

@@ -2,7 +2,7 @@
 begin;
 set local search_path = extensions, public;
 set local client_min_messages = warning;
-select plan(12);
+select plan(14);
 
 select pgmq.create('tap_metrics');
 select pgmq.create('tap_metrics_empty');
@@ -13,7 +13,9 @@ select results_eq(
   'an empty queue has no messages'
 );
 
-select pgmq.send_batch('tap_metrics', array['{"n": 1}', '{"n": 2}', '{"n": 3}', '{"n": 4}']::jsonb[]);
+-- metrics judges visibility at now(), the start of this transaction, so the
+-- messages meant to be visible are sent with a visibility time before it.
+select pgmq.send_batch('tap_metrics', array['{"n": 1}', '{"n": 2}', '{"n": 3}', '{"n": 4}']::jsonb[], now() - interval '1 minute');
 select msg_id as delayed_id from pgmq.send('tap_metrics', '{"n": 5}', 60) as s(msg_id) \gset
 select count(*) from pgmq.read('tap_metrics', 30, 1);
 
@@ -21,6 +23,19 @@ select results_eq(
   $$select queue_length, queue_visible_length, total_messages from pgmq.metrics('tap_metrics')$$,
   $$values (5::bigint, 3::bigint, 5::bigint)$$,
   'metrics counts all messages, the visible ones, and every message ever sent'
+);
+
+select pgmq.create('tap_metrics_same_tx');
+select pgmq.send('tap_metrics_same_tx', '{"n": 1}');
+select results_eq(
+  $$select queue_length, queue_visible_length from pgmq.metrics('tap_metrics_same_tx')$$,
+  $$values (1::bigint, 0::bigint)$$,
+  'a message sent earlier in the same transaction is not visible to metrics yet (vt is after now())'
+);
+select is(
+  (select count(*)::int from pgmq.read('tap_metrics_same_tx', 0, 1)),
+  1,
+  'although read, which goes by the clock, can already take it'
 );
 select ok(
   (select newest_msg_age_sec >= 0 and oldest_msg_age_sec >= newest_msg_age_sec from pgmq.metrics('tap_metrics')),
