@@ -1,11 +1,12 @@
-// The stack's long-running process: the API port (functions gateway and
-// Storage), the RunPod emulator and the pg_net worker. `stack start` runs it
+// The stack's long-running process: the API port (functions gateway,
+// Storage and Realtime), the RunPod emulator and the pg_net worker. `stack start` runs it
 // detached; SIGTERM stops every part and the Deno children with it.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createFunctionsGateway } from "../gateway/functions.ts";
 import { startNetWorker } from "../net/worker.ts";
 import { defaultConfig, startRunpodEmulator } from "../runpod/server.ts";
+import { createRealtimeServer, websocketPath } from "../realtime/server.ts";
 import { createStorageHandler } from "../storage/server.ts";
 import { createApiServer } from "./api-server.ts";
 import { repoRoot, resolveConfig, stackEnv } from "./config.ts";
@@ -40,7 +41,16 @@ async function main() {
     dataDir: storageDir,
     log: (line) => log(`[storage] ${line}`),
   });
+  const realtime = await createRealtimeServer({
+    dbUrl: env.SUPABASE_DB_URL,
+    jwtSecret: env.JWT_SECRET,
+    log: (line) => log(`[realtime] ${line}`),
+  });
   const api = createApiServer({ "/functions/v1": functions.handle, "/storage/v1": storage.handle }, log);
+  api.on("upgrade", (req, socket, head) => {
+    if (req.url?.startsWith(websocketPath)) void realtime.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     api.once("error", reject);
     api.listen(config.apiPort, "127.0.0.1", resolve);
@@ -60,7 +70,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log("stopping");
-    await Promise.allSettled([net.stop(), runpod.close(), functions.close(), storage.close()]);
+    await Promise.allSettled([net.stop(), runpod.close(), functions.close(), storage.close(), realtime.close()]);
     api.closeAllConnections();
     await new Promise((resolve) => api.close(resolve));
     process.exit(0);

@@ -10,13 +10,14 @@ export interface TestEndpoint {
 export async function createTestEndpoint(
   sql: Sql,
   prefix: string,
-  settings: { batch_size?: number; max_in_flight?: number } = {},
+  settings: { batch_size?: number; max_in_flight?: number; runpod?: { apiBase: string; endpointId: string } } = {},
 ): Promise<TestEndpoint> {
   const name = `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-  // api_base points nowhere: a dispatcher that happens to run releases, never submits.
+  // Without `runpod`, api_base points nowhere: a dispatcher that happens to run releases, never submits.
   await sql`
     insert into pgpod.endpoints (name, runpod_endpoint_id, api_base, batch_size, max_in_flight)
-    values (${name}, 'test', 'http://127.0.0.1:9/v2', ${settings.batch_size ?? 1}, ${settings.max_in_flight ?? null})`;
+    values (${name}, ${settings.runpod?.endpointId ?? "test"}, ${settings.runpod?.apiBase ?? "http://127.0.0.1:9/v2"},
+            ${settings.batch_size ?? 1}, ${settings.max_in_flight ?? null})`;
   return {
     name,
     queue: `pgpod_${name}`,
