@@ -168,7 +168,8 @@ describe("cancellation", () => {
 describe("/run failures", () => {
   for (const [status, label] of [[429, "rate limited"], [503, "unavailable"]] as const) {
     it(`releases the run with backoff when /run answers ${status} (${label}), and submits it again later`, async () => {
-      const ep = await createEndpoint(uniqueName(`r${status}`), { runpodEndpointId: "faulty", emulator, backoffBaseS: 1 });
+      // One attempt only: a refused /run must not use it up.
+      const ep = await createEndpoint(uniqueName(`r${status}`), { runpodEndpointId: "faulty", emulator, backoffBaseS: 1, maxAttempts: 1 });
       emulator.setFaults("faulty", { runErrorRate: 1, runErrorStatus: status });
       try {
         const { id } = await submit(ep.name, { output: { ok: status } });
@@ -176,13 +177,14 @@ describe("/run failures", () => {
         const [released] = await runsOf(id);
         expect(released.error).toMatch(new RegExp(`^RunPod answered ${status}`));
         const queued = await job(id);
-        expect(queued.status).toBe("queued");
+        expect(queued).toMatchObject({ status: "queued", attempt: 0 });
         const [{ run_after }] = await sql`select run_after from pgpod.jobs where id = ${id}`;
         expect(run_after.getTime()).toBeGreaterThan(Date.now() - 500);
         emulator.setFaults("faulty", { runErrorRate: 0 });
         const done = await settle(id);
         expect(done.status).toBe("succeeded");
         expect(done.output).toEqual({ ok: status });
+        expect(done.attempt).toBe(1);
         expect((await runsOf(id)).map((r) => r.status)).toEqual(["released", "COMPLETED"]);
       } finally {
         emulator.setFaults("faulty", { runErrorRate: 0 });
@@ -221,7 +223,8 @@ describe("/run failures", () => {
       await waitFor("the orphan's webhook", async () => (await events({ runId: first.id })).some((e) => e.kind === "late"), 15_000);
       const done = await settle(id, ["succeeded"], 25_000);
       expect(done.output).toEqual({ value: 42 });
-      expect(done.attempt).toBe(2);
+      // The timed-out /run was a refused submission, not an attempt.
+      expect(done.attempt).toBe(1);
       expect((await runsOf(id)).map((r) => r.status)).toEqual(["released", "COMPLETED"]);
     } finally {
       emulator.setFaults("faulty", { runHangRate: 0 });

@@ -16,9 +16,9 @@ const config = dispatchConfig({
   PGPOD_DISPATCH_SECRET: "dispatch-secret",
 });
 
-function run(id: number): ClaimedRun {
+function run(id: number, endpoint = "e"): ClaimedRun {
   return {
-    run_id: String(id), attempt: 1, runpod_endpoint_id: "ep", api_base: "http://runpod.test/v2",
+    run_id: String(id), attempt: 1, endpoint_name: endpoint, runpod_endpoint_id: endpoint, api_base: "http://runpod.test/v2",
     execution_timeout_ms: null, ttl_ms: null, low_priority: false, direct_upload: false,
     output_bucket: "b", grouped: false, jobs: [{ job_id: `job-${id}`, storage_prefix: `service/e/job-${id}` }], input: {},
   };
@@ -90,6 +90,41 @@ describe("dispatch rounds", () => {
     const res = await dispatchHandler({ ...config, limits: { ...config.limits, dispatchBudgetMs: 300 } }, deps)(await call({ reason: "cron" }));
     expect((await res.json()).claimed).toBeGreaterThan(1);
     expect(reconcileCalls).toBe(1);
+  });
+
+  it("sends no more runs of an endpoint RunPod refused in the round, and still sends the other endpoints'", async () => {
+    const claimed = [run(1, "down"), run(2, "down"), run(3, "down"), run(4, "up"), run(5, "up")];
+    const released: unknown[] = [];
+    let done = false;
+    const db = {
+      dispatchableEndpoints: async () => (done ? [] : ["down", "up"]),
+      claimRuns: async (endpoint: string) => {
+        done = true;
+        return claimed.filter((r) => r.endpoint_name === endpoint);
+      },
+      markSubmitted: async (s: unknown[]) => ({ submitted: s.length, stale: [] }),
+      releaseRuns: async (r: unknown[]) => (released.push(...r), { released: r.length, stale: 0, requeued: [], failed: [], cancelled: [] }),
+      noteEndpointProblem: async () => {},
+      runsToReconcile: async () => [],
+    } as unknown as PgpodDb;
+    const sent: string[] = [];
+    const runpod = {
+      run: async (endpoint: { runpodEndpointId: string }) => {
+        sent.push(endpoint.runpodEndpointId);
+        return endpoint.runpodEndpointId === "down"
+          ? { kind: "rate_limited", status: 429, retryAfterS: 2.5 }
+          : { kind: "ok", body: { id: "rp", status: "IN_QUEUE" } };
+      },
+    };
+    const deps = { db, runpod, tokens: { sign: async () => "sig" } } as unknown as DispatchDeps;
+    const res = await dispatchHandler({ ...config, limits: { ...config.limits, parallelism: 1 } }, deps)(await call({ reason: "cron" }));
+    expect(await res.json()).toMatchObject({ claimed: 5, submitted: 2, released: 3, failed: 0 });
+    expect(sent).toEqual(["down", "up", "up"]);
+    expect(released).toEqual([
+      { run_id: "1", attempt: 1, kind: "rate_limited", reason: "RunPod answered 429 (rate limited)", retry_after_s: 3 },
+      { run_id: "2", attempt: 1, kind: "not_sent", reason: "not sent: RunPod answered 429 (rate limited)" },
+      { run_id: "3", attempt: 1, kind: "not_sent", reason: "not sent: RunPod answered 429 (rate limited)" },
+    ]);
   });
 
   it("refuses a linger longer than pg_net would wait", async () => {

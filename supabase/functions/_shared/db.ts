@@ -16,6 +16,7 @@ export type RunJob = z.output<typeof runJobSchema>;
 export const claimedRunSchema = z.object({
   run_id: runId,
   attempt: z.number().int(),
+  endpoint_name: z.string(),
   runpod_endpoint_id: z.string(),
   api_base: z.string(),
   execution_timeout_ms: z.number().int().nullable(),
@@ -84,12 +85,21 @@ export interface Submission {
   runpod_job_id: string;
 }
 
+/**
+ * How a /run call failed, which decides what release_run does with its jobs:
+ * rejected (4xx) fails them; failed (pgpod could not prepare the call) counts
+ * as an attempt; rate_limited (429), unavailable (5xx, network, timeout) and
+ * not_sent (the endpoint refused another run of the same round) are refusals,
+ * not attempts, and back the whole endpoint off.
+ */
+export type ReleaseKind = "rejected" | "failed" | "rate_limited" | "unavailable" | "not_sent";
+
 export interface Release {
   run_id: string;
   attempt: number;
   reason: string;
+  kind: ReleaseKind;
   retry_after_s?: number;
-  permanent?: boolean;
 }
 
 /** A stored file as complete_run records it in pgpod.job_files. */
@@ -101,6 +111,8 @@ export interface PgpodDb {
   claimRuns(endpoint: string, maxRuns: number): Promise<ClaimedRun[]>;
   markSubmitted(submissions: Submission[]): Promise<MarkSubmittedSummary>;
   releaseRuns(releases: Release[]): Promise<ReleaseSummary>;
+  /** Records what keeps one endpoint from dispatching, for pgpod.queue_health. */
+  noteEndpointProblem(endpoint: string, problem: string): Promise<void>;
   runsToReconcile(maxRuns: number): Promise<ReconcileRow[]>;
   /**
    * The run a delivery is for, when complete_run would still apply it: the
@@ -144,6 +156,10 @@ export function pgpodDb(url: string, applicationName: string): PgpodDb {
     async releaseRuns(releases) {
       const [row] = await sql`select pgpod.release_run(${asJson(releases)}) as summary`;
       return releaseSchema.parse(row.summary);
+    },
+
+    async noteEndpointProblem(endpoint, problem) {
+      await sql`select pgpod.note_endpoint_problem(${endpoint}, ${problem})`;
     },
 
     async runsToReconcile(maxRuns) {

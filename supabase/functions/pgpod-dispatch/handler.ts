@@ -42,7 +42,7 @@ const lingerPollMs = 250;
 /** The part of the budget for claiming; the rest is for reconciling. */
 const claimShareOfBudget = 0.6;
 
-type SubmitOutcome = { submission: Submission } | { release: Release; permanent: boolean };
+type SubmitOutcome = { submission: Submission } | { release: Release };
 
 const endpointOf = (row: { api_base: string; runpod_endpoint_id: string }): RunpodEndpoint => ({
   apiBase: row.api_base,
@@ -74,14 +74,21 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
     return { ...grouped, jobs: grouped.jobs.map((item) => ({ ...item, input: addUpload(item.job_id, item.input) })) };
   }
 
-  async function submit(run: ClaimedRun): Promise<SubmitOutcome> {
+  /**
+   * Submits one run. `refusedBy` holds the endpoints RunPod refused earlier in
+   * this round: their other runs go back to the queue unsent, so one endpoint
+   * that is down or rate limited never holds the round's lanes.
+   */
+  async function submit(run: ClaimedRun, refusedBy: Map<string, string>): Promise<SubmitOutcome> {
     const base = { run_id: run.run_id, attempt: run.attempt };
+    const refusal = refusedBy.get(run.endpoint_name);
+    if (refusal !== undefined) return { release: { ...base, kind: "not_sent", reason: `not sent: ${refusal}` } };
     let input: unknown;
     try {
       if (run.direct_upload) await storage.ensureBucket(run.output_bucket, false);
       input = run.direct_upload ? await withUploadUrls(run) : run.input;
     } catch (error) {
-      return { release: { ...base, reason: `pgpod: ${(error as Error).message}` }, permanent: false };
+      return { release: { ...base, kind: "failed", reason: `pgpod: ${(error as Error).message}` } };
     }
     const sig = await tokens.sign(run.run_id, run.attempt);
     const webhook = `${config.functionsUrl}/pgpod-webhook?run=${run.run_id}&attempt=${run.attempt}&sig=${sig}`;
@@ -93,13 +100,15 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
     const reply = await runpod.run(endpointOf(run), { input, webhook, policy });
     if (reply.kind === "ok") return { submission: { ...base, runpod_job_id: reply.body.id } };
     const reason = describeFailure(reply);
+    if (reply.kind === "rejected" || reply.kind === "not_found") return { release: { ...base, kind: "rejected", reason } };
     // A timed-out /run may still have created a job; its webhook carries this
     // run's token and is recognised in SQL as a delivery for a released run.
-    if (reply.kind === "rejected" || reply.kind === "not_found") {
-      return { release: { ...base, reason, permanent: true }, permanent: true };
+    refusedBy.set(run.endpoint_name, reason);
+    if (reply.kind === "rate_limited") {
+      const retryAfter = reply.retryAfterS === null ? {} : { retry_after_s: Math.ceil(reply.retryAfterS) };
+      return { release: { ...base, kind: "rate_limited", reason, ...retryAfter } };
     }
-    const retryAfter = reply.kind === "rate_limited" && reply.retryAfterS !== null ? { retry_after_s: Math.ceil(reply.retryAfterS) } : {};
-    return { release: { ...base, reason, ...retryAfter }, permanent: false };
+    return { release: { ...base, kind: "unavailable", reason } };
   }
 
   /** Polls one overdue run, or forwards its cancellation, and records what RunPod says. */
@@ -166,16 +175,20 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
         try {
           claimed.push(...await db.claimRuns(endpoint, limits.maxRunsPerEndpoint));
         } catch (error) {
-          note(`claim for ${endpoint}: ${(error as Error).message}`);
+          // One endpoint's broken claim is its own problem; the others go on.
+          const problem = `claim for ${endpoint}: ${(error as Error).message}`;
+          note(problem);
+          await db.noteEndpointProblem(endpoint, `pgpod: ${problem}`).catch(() => {});
         }
       }
       summary.claimed += claimed.length;
 
-      const outcomes = await mapLimited(claimed, limits.parallelism, submit);
+      const refusedBy = new Map<string, string>();
+      const outcomes = await mapLimited(claimed, limits.parallelism, (run) => submit(run, refusedBy));
       const submissions = outcomes.flatMap((o) => "submission" in o ? [o.submission] : []);
       const releases = outcomes.flatMap((o) => "release" in o ? [o.release] : []);
-      for (const o of outcomes) if ("release" in o) note(`run ${o.release.run_id}: ${o.release.reason}`);
-      summary.failed += outcomes.filter((o) => "release" in o && o.permanent).length;
+      for (const r of releases) if (r.kind !== "not_sent") note(`run ${r.run_id}: ${r.reason}`);
+      summary.failed += releases.filter((r) => r.kind === "rejected").length;
       if (submissions.length > 0) {
         const marked = await db.markSubmitted(submissions);
         summary.submitted += marked.submitted;
