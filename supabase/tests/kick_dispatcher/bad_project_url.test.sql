@@ -32,11 +32,9 @@ insert into pgpod.jobs (endpoint, input) values ('t_badurl', '{"n": 2}');
 select is((select count(*) from pgpod.job_events where kind = 'kick_failed' and id > (select event_id from before_test)),
   1::bigint, 'a broken kick is recorded at most once a minute');
 
--- pg_net itself raising on the call (as pg_net 0.20 does on a URL it cannot parse)
-update vault.secrets set secret = 'https://project-ref.supabase.co' where name = 'pgpod_project_url';
-create or replace function net.http_post(url text, body jsonb default '{}', params jsonb default '{}',
-                                         headers jsonb default '{}', timeout_milliseconds int default 5000)
-returns bigint language plpgsql as $$ begin raise exception 'URL using bad/illegal format or missing URL'; end $$;
+-- pg_net itself raising on the call: pg_net 0.20 hands the URL to libcurl
+-- when it is called, and a port past 65535 passes pgpod's own check
+update vault.secrets set secret = 'https://project-ref.supabase.co:99999' where name = 'pgpod_project_url';
 select set_config('pgpod.kicked', '', true);
 select setval('pgpod.kick_clock', 0);
 select setval('pgpod.kick_problem_clock', 0);
@@ -44,7 +42,7 @@ select lives_ok($$insert into pgpod.jobs (endpoint, input) values ('t_badurl', '
   'an insert succeeds when pg_net raises on the kick');
 select is((select count(*) from pgmq.q_pgpod_t_badurl), 3::bigint, 'and its job is queued');
 select matches((select kick_problem from pgpod.queue_health where endpoint = 't_badurl'),
-  '^pgpod: pg_net refused the dispatcher call: URL using bad/illegal format', 'the pg_net error is shown in queue_health');
+  '^pgpod: pg_net refused the dispatcher call: ', 'the pg_net error is shown in queue_health');
 
 select * from finish();
 rollback;
