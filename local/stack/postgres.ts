@@ -1,16 +1,20 @@
 // The stack's own PostgreSQL 15 cluster: initdb into the state folder, start
 // and stop it with pg_ctl. As root, the cluster belongs to the `postgres` OS
-// user, because PostgreSQL refuses to run as root.
+// user, because PostgreSQL refuses to run as root. The database superuser is
+// `postgres`, except in the hosted-privileges mode (./hosted.ts).
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { StackConfig } from "./config.ts";
 
+/** What the cluster functions need of a stack: where it lives and its port. */
+type Cluster = Pick<StackConfig, "stateDir" | "dbPort">;
+
 const bin = "/usr/lib/postgresql/15/bin";
 
-export const dbDir = (c: StackConfig) => join(c.stateDir, "db");
-const socketDir = (c: StackConfig) => join(c.stateDir, "run");
-const logFile = (c: StackConfig) => join(c.stateDir, "postgres.log");
+export const dbDir = (c: Cluster) => join(c.stateDir, "db");
+const socketDir = (c: Cluster) => join(c.stateDir, "run");
+const logFile = (c: Cluster) => join(c.stateDir, "postgres.log");
 
 function osUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
@@ -31,11 +35,11 @@ function check(result: ReturnType<typeof spawnSync>, what: string) {
   }
 }
 
-export function isInitialised(c: StackConfig): boolean {
+export function isInitialised(c: Cluster): boolean {
   return existsSync(join(dbDir(c), "PG_VERSION"));
 }
 
-export function initCluster(c: StackConfig): void {
+export function initCluster(c: Cluster, superuser = "postgres"): void {
   const owner = osUser();
   // The state folder must be traversable by the cluster's OS user.
   mkdirSync(c.stateDir, { recursive: true });
@@ -49,7 +53,7 @@ export function initCluster(c: StackConfig): void {
   if (owner) chownSync(pwfile, owner.uid, owner.gid);
   check(
     asOwner(`${bin}/initdb`, [
-      "-D", dbDir(c), "-U", "postgres", "--pwfile", pwfile, "-E", "UTF8", "--locale", "C.UTF-8",
+      "-D", dbDir(c), "-U", superuser, "--pwfile", pwfile, "-E", "UTF8", "--locale", "C.UTF-8",
       "--auth-local", "trust", "--auth-host", "scram-sha-256",
     ]),
     "initdb",
@@ -76,7 +80,7 @@ log_timezone = 'UTC'
 }
 
 /** Writes the port each time, so a stack can be restarted on another port. */
-export function startCluster(c: StackConfig): void {
+export function startCluster(c: Cluster): void {
   const log = logFile(c);
   if (!existsSync(log)) writeFileSync(log, "");
   const owner = osUser();
@@ -87,22 +91,22 @@ export function startCluster(c: StackConfig): void {
   );
 }
 
-export function clusterRunning(c: StackConfig): boolean {
+export function clusterRunning(c: Cluster): boolean {
   if (!isInitialised(c)) return false;
   return asOwner(`${bin}/pg_ctl`, ["-D", dbDir(c), "status"]).status === 0;
 }
 
-export function stopCluster(c: StackConfig): void {
+export function stopCluster(c: Cluster): void {
   if (!clusterRunning(c)) return;
   check(asOwner(`${bin}/pg_ctl`, ["-D", dbDir(c), "-m", "fast", "-w", "stop"]), "stopping PostgreSQL");
 }
 
 /** Runs SQL files in order through psql as the superuser, stopping at the first error. */
-export function runSqlFiles(c: StackConfig, files: string[]): void {
+export function runSqlFiles(c: Cluster, files: string[], superuser = "postgres"): void {
   for (const file of files) {
     const result = spawnSync(
       `${bin}/psql`,
-      ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(c.dbPort), "-U", "postgres", "-d", "postgres", "-f", file],
+      ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(c.dbPort), "-U", superuser, "-d", "postgres", "-f", file],
       { encoding: "utf8", env: { ...process.env, PGPASSWORD: "postgres" } },
     );
     check(result, `applying ${file}`);

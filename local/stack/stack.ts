@@ -47,32 +47,38 @@ export async function pgmqInUse(dbUrl: string): Promise<string> {
   }
 }
 
-/** Local stand-ins for what a hosted database has and Debian's Postgres lacks. */
-async function applyPlatform(c: StackConfig, dbUrl: string) {
+/**
+ * Local stand-ins for what a hosted database has and Debian's Postgres lacks,
+ * applied as `superuser` (connecting with `superuserUrl`).
+ */
+export async function applyPlatform(c: Pick<StackConfig, "stateDir" | "dbPort">, superuserUrl: string, superuser = "postgres") {
   const platform = join(sqlDir, "platform");
-  pg.runSqlFiles(c, readdirSync(platform).filter((f) => f.endsWith(".sql")).sort().map((f) => join(platform, f)));
-  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  pg.runSqlFiles(c, readdirSync(platform).filter((f) => f.endsWith(".sql")).sort().map((f) => join(platform, f)), superuser);
+  const sql = postgres(superuserUrl, { max: 1, onnotice: () => {} });
   try {
     // The real pgmq when this Postgres has it; the SQL stand-in otherwise.
     await sql`create extension if not exists pgmq`.catch(() => undefined);
     const [{ real }] = await sql`select exists (select 1 from pg_extension where extname = 'pgmq') as real`;
     say(real ? "pgmq: using the installed extension" : "pgmq: extension not available, using the local stand-in");
-    if (!real) pg.runSqlFiles(c, [join(sqlDir, "pgmq.sql")]);
+    if (!real) pg.runSqlFiles(c, [join(sqlDir, "pgmq.sql")], superuser);
   } finally {
     await sql.end();
   }
-  pg.runSqlFiles(c, [join(sqlDir, "pg_net.sql")]);
+  pg.runSqlFiles(c, [join(sqlDir, "pg_net.sql")], superuser);
 }
 
-function supabaseCli(args: string[]): void {
+/** Runs the project's Supabase CLI; returns what it printed, throws with it on failure. */
+export function supabaseCli(args: string[]): string {
   const result = spawnSync(join(repoRoot, "node_modules", ".bin", "supabase"), args, {
     cwd: repoRoot,
     encoding: "utf8",
     env: { ...process.env, PGSSLMODE: "disable", SUPABASE_YES: "1" },
   });
+  const output = (result.stdout + result.stderr).trim();
   if (result.status !== 0) {
-    throw new Error(`supabase ${args[0]} ${args[1] ?? ""} failed:\n${(result.stdout + result.stderr).trim()}`);
+    throw new Error(`supabase ${args[0]} ${args[1] ?? ""} failed:\n${output}`);
   }
+  return output;
 }
 
 /**

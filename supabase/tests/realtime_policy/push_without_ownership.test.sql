@@ -6,6 +6,8 @@ select plan(3);
 
 drop policy "pgpod owners receive their job broadcasts" on realtime.messages;
 create role pgpod_test_not_owner bypassrls;
+alter function pgpod.realtime_policy_sql() owner to pgpod_test_not_owner;
+grant usage, create on schema pgpod to pgpod_test_not_owner;
 grant usage on schema realtime to pgpod_test_not_owner;
 grant select on realtime.messages to pgpod_test_not_owner;
 set local client_min_messages = error;
