@@ -33,6 +33,9 @@ async function main() {
       RUNPOD_API_KEY: env.RUNPOD_API_KEY,
       PGPOD_DISPATCH_SECRET: env.PGPOD_DISPATCH_SECRET,
       PGPOD_WEBHOOK_SECRET: env.PGPOD_WEBHOOK_SECRET,
+      // Output URLs on the stack's own loopback services (Storage, the emulator)
+      // are fetched; every other URL must be a public https address.
+      PGPOD_FETCH_ALLOWED_ORIGINS: [env.SUPABASE_URL, env.RUNPOD_EMULATOR_URL].map((url) => new URL(url).origin).join(","),
     },
   });
   const storage = createStorageHandler({

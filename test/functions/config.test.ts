@@ -29,6 +29,15 @@ describe("function config", () => {
     expect(config.limits.webhookBodyBytes).toBe(10);
   });
 
+  it("reads the origins output URLs may be fetched from unchecked, and refuses anything but origins", () => {
+    expect(webhookConfig(env).fetchAllowedOrigins).toEqual([]);
+    const listed = webhookConfig({ ...env, PGPOD_FETCH_ALLOWED_ORIGINS: "http://127.0.0.1:54321, http://127.0.0.1:54331" });
+    expect(listed.fetchAllowedOrigins).toEqual(["http://127.0.0.1:54321", "http://127.0.0.1:54331"]);
+    expect(() => webhookConfig({ ...env, PGPOD_FETCH_ALLOWED_ORIGINS: "http://127.0.0.1:54321/storage" })).toThrow(
+      'pgpod-webhook: invalid environment: PGPOD_FETCH_ALLOWED_ORIGINS: "http://127.0.0.1:54321/storage" is not an origin like http://host:port',
+    );
+  });
+
   it("names every missing variable and the function that needs it", () => {
     expect(() => dispatchConfig({ SUPABASE_URL: env.SUPABASE_URL })).toThrow(
       "pgpod-dispatch: invalid environment: SUPABASE_DB_URL is required; SUPABASE_SERVICE_ROLE_KEY is required; " +

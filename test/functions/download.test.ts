@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { downloader } from "../../supabase/functions/_shared/download.ts";
+import { downloader, maxRedirects } from "../../supabase/functions/_shared/download.ts";
 import { OutputError, TransientError } from "../../supabase/functions/_shared/errors.ts";
+import { nonPublicReason, type Resolve, urlGuard } from "../../supabase/functions/_shared/public-url.ts";
 import { BodyTooLarge, mapLimited, readText } from "../../supabase/functions/_shared/http.ts";
 import { localServer } from "./local-server.ts";
 
@@ -31,7 +32,8 @@ beforeAll(async () => {
 
 afterAll(() => server.close());
 
-const download = downloader({ maxBytes: 50, timeoutMs: 300 });
+// The test server is on loopback: it is reachable only because its origin is listed.
+const download = (url: string) => downloader({ maxBytes: 50, timeoutMs: 300 }, urlGuard({ allowedOrigins: [server.url] }))(url);
 
 describe("output downloads", () => {
   it("returns the bytes and the host's content type", async () => {
@@ -50,7 +52,121 @@ describe("output downloads", () => {
     await expect(download(`${server.url}/busy`)).rejects.toThrow(TransientError);
     await expect(download(`${server.url}/broken`)).rejects.toThrow(TransientError);
     await expect(download(`${server.url}/slow`)).rejects.toThrow(new TransientError(`download from ${new URL(server.url).host} took longer than 300 ms`));
-    await expect(download("http://127.0.0.1:1/x")).rejects.toThrow(TransientError);
+    const unreachable = downloader({ maxBytes: 50, timeoutMs: 300 }, urlGuard({ allowedOrigins: ["http://127.0.0.1:1"] }));
+    await expect(unreachable("http://127.0.0.1:1/x")).rejects.toThrow(TransientError);
+  });
+});
+
+/** Names and what they resolve to; nothing here reaches DNS or the network. */
+const names: Record<string, string[]> = {
+  "files.example": ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"],
+  "localhost": ["127.0.0.1", "::1"],
+  "metadata.example": ["169.254.169.254"],
+  "mixed.example": ["93.184.216.34", "10.0.0.7"],
+  "next.example": ["151.101.1.1"],
+};
+const fakeResolve: Resolve = async (host) => {
+  if (names[host]) return names[host];
+  throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" });
+};
+
+/** A fetch that answers from a table by URL and records what it was asked. */
+function fakeFetch(answers: Record<string, () => Response>) {
+  const asked: string[] = [];
+  const doFetch = (async (input: URL | string) => {
+    const url = String(input);
+    asked.push(url);
+    const answer = answers[url];
+    if (!answer) throw new Error(`test fetch: nothing planned for ${url}`);
+    return answer();
+  }) as typeof fetch;
+  return { asked, doFetch };
+}
+
+const png = () => new Response(new Uint8Array([0x89, 0x50, 0x4e, 0x47]), { headers: { "content-type": "image/png" } });
+const redirect = (location: string, status = 302) => () => new Response(null, { status, headers: { location } });
+
+describe("public addresses only", () => {
+  const guard = urlGuard({ allowedOrigins: [], resolve: fakeResolve });
+
+  it.each([
+    ["http://files.example/a.png", "only https URLs are fetched"],
+    ["https://127.0.0.1/a.png", "127.0.0.1 is a loopback address"],
+    ["https://localhost:5432/", "localhost resolves to 127.0.0.1, a loopback address"],
+    ["https://0.0.0.0/", "0.0.0.0 is an unspecified (this-network) address"],
+    ["https://[::ffff:127.0.0.1]/", "[::ffff:7f00:1] is an IPv4-mapped address"],
+    ["https://2130706433/", "127.0.0.1 is a loopback address"],
+    ["https://0x7f.1/", "127.0.0.1 is a loopback address"],
+    ["https://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address"],
+    ["https://metadata.example/", "metadata.example resolves to 169.254.169.254, a link-local address"],
+    ["https://10.1.2.3/", "10.1.2.3 is a private address"],
+    ["https://172.16.0.1/", "172.16.0.1 is a private address"],
+    ["https://192.168.1.1/", "192.168.1.1 is a private address"],
+    ["https://100.64.0.1/", "100.64.0.1 is a shared (carrier-grade NAT) address"],
+    ["https://224.0.0.1/", "224.0.0.1 is a multicast address"],
+    ["https://[::1]/", "[::1] is a loopback address"],
+    ["https://[::]/", "[::] is an unspecified address"],
+    ["https://[fd12:3456::1]/", "[fd12:3456::1] is a unique-local address"],
+    ["https://[fe80::1]/", "[fe80::1] is a link-local address"],
+    ["https://[ff02::1]/", "[ff02::1] is a multicast address"],
+    ["https://[64:ff9b::a00:1]/", "[64:ff9b::a00:1] is a NAT64 address"],
+    ["https://mixed.example/", "mixed.example resolves to 10.0.0.7, a private address"],
+    ["https://nowhere.example/", "nowhere.example does not resolve"],
+    ["https://user:pw@files.example/", "URLs with credentials are not fetched"],
+  ])("refuses %s", async (url, why) => {
+    const { asked, doFetch } = fakeFetch({});
+    const download = downloader({ maxBytes: 50, timeoutMs: 300 }, guard, doFetch);
+    await expect(download(url)).rejects.toThrow(new OutputError(`refused to fetch ${new URL(url).origin}: ${why}`));
+    expect(asked).toEqual([]);
+  });
+
+  it("fetches a public https URL", async () => {
+    const { asked, doFetch } = fakeFetch({ "https://files.example/a.png": png });
+    const got = await downloader({ maxBytes: 50, timeoutMs: 300 }, guard, doFetch)("https://files.example/a.png");
+    expect(got.contentType).toBe("image/png");
+    expect(asked).toEqual(["https://files.example/a.png"]);
+  });
+
+  it("follows redirects by hand and checks every hop", async () => {
+    const { asked, doFetch } = fakeFetch({
+      "https://files.example/a.png": redirect("https://next.example/b.png", 301),
+      "https://next.example/b.png": redirect("/c.png", 307),
+      "https://next.example/c.png": png,
+      "https://files.example/evil": redirect("http://169.254.169.254/latest/meta-data/"),
+      "https://files.example/evil-https": redirect("https://localhost/admin"),
+    });
+    const download = downloader({ maxBytes: 50, timeoutMs: 300 }, guard, doFetch);
+    expect((await download("https://files.example/a.png")).contentType).toBe("image/png");
+    expect(asked).toEqual(["https://files.example/a.png", "https://next.example/b.png", "https://next.example/c.png"]);
+    await expect(download("https://files.example/evil")).rejects.toThrow("refused to fetch http://169.254.169.254: only https URLs are fetched");
+    await expect(download("https://files.example/evil-https")).rejects.toThrow(
+      "refused to fetch https://localhost: localhost resolves to 127.0.0.1, a loopback address",
+    );
+    expect(asked).not.toContain("https://localhost/admin");
+  });
+
+  it(`gives up after ${maxRedirects} redirects`, async () => {
+    const loop: Record<string, () => Response> = {};
+    for (let i = 0; i <= maxRedirects; i++) loop[`https://files.example/${i}`] = redirect(`https://files.example/${i + 1}`);
+    const { asked, doFetch } = fakeFetch(loop);
+    await expect(downloader({ maxBytes: 50, timeoutMs: 300 }, guard, doFetch)("https://files.example/0")).rejects.toThrow(
+      new OutputError(`download from files.example redirected more than ${maxRedirects} times`),
+    );
+    expect(asked).toHaveLength(maxRedirects + 1);
+  });
+
+  it("lets only the listed origins through unchecked, port and scheme included", async () => {
+    const listed = urlGuard({ allowedOrigins: ["http://127.0.0.1:54331"], resolve: fakeResolve });
+    await expect(listed(new URL("http://127.0.0.1:54331/files/x.png"))).resolves.toBeUndefined();
+    await expect(listed(new URL("http://127.0.0.1:54322/"))).rejects.toThrow("only https URLs are fetched");
+    await expect(listed(new URL("https://127.0.0.1:54331/"))).rejects.toThrow("127.0.0.1 is a loopback address");
+  });
+
+  it("names public addresses public", () => {
+    for (const address of ["93.184.216.34", "8.8.8.8", "2606:2800:220:1:248:1893:25c8:1946", "2a00:1450:4001::200e"]) {
+      expect(nonPublicReason(address)).toBeNull();
+    }
+    expect(nonPublicReason("not-an-ip")).toBe("not an IP address");
   });
 });
 

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createEndpoint, createUser, download, scriptedWorker, settle, sql, startEmulator, submit, uniqueName, worker } from "./harness.ts";
+import { createEndpoint, createUser, download, env, scriptedWorker, settle, sql, startEmulator, submit, uniqueName, worker } from "./harness.ts";
 
 const png = Buffer.from("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489", "hex");
 const sha = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
@@ -14,6 +14,7 @@ let strict: { name: string; bucket: string };
 let grouped: { name: string; bucket: string };
 let direct: { name: string; bucket: string };
 let files: string;
+let internalUrl: string;
 let owner: string;
 
 beforeAll(async () => {
@@ -23,14 +24,25 @@ beforeAll(async () => {
   grouped = await createEndpoint(uniqueName("grp"), { runpodEndpointId: "scripted", emulator, batchSize: 3 });
   direct = await createEndpoint(uniqueName("dir"), { runpodEndpointId: "upload", emulator, directUpload: true });
   owner = await createUser();
-  // A file host for URL outputs; /missing answers 404.
-  const host = createServer((req, res) => {
-    if (req.url?.startsWith("/missing")) return res.writeHead(404).end("no");
-    res.writeHead(200, { "content-type": "image/png" }).end(png);
+  // URL outputs come from a public bucket of the stack's own Storage, whose
+  // origin the stack lists in PGPOD_FETCH_ALLOWED_ORIGINS.
+  const auth = { authorization: `Bearer ${env.SUPABASE_SERVICE_ROLE_KEY}` };
+  const fileBucket = uniqueName("files").replace(/_/g, "-");
+  await fetch(`${env.SUPABASE_URL}/storage/v1/bucket`, {
+    method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ id: fileBucket, name: fileBucket, public: true }),
   });
-  await new Promise<void>((resolve) => host.listen(0, "127.0.0.1", resolve));
-  files = `http://127.0.0.1:${(host.address() as { port: number }).port}`;
-  return () => new Promise<void>((resolve) => (host.closeAllConnections(), host.close(() => resolve())));
+  for (const name of ["renders/0.webp", "renders/1.png"]) {
+    const res = await fetch(`${env.SUPABASE_URL}/storage/v1/object/${fileBucket}/${name}`, {
+      method: "POST", headers: { ...auth, "content-type": "image/png" }, body: png,
+    });
+    expect(res.status).toBe(200);
+  }
+  files = `${env.SUPABASE_URL}/storage/v1/object/public/${fileBucket}`;
+  // Any other loopback server is what an SSRF would reach: the webhook must refuse it.
+  const internal = createServer((_req, res) => res.writeHead(200, { "content-type": "text/plain" }).end("internal secret"));
+  await new Promise<void>((resolve) => internal.listen(0, "127.0.0.1", resolve));
+  internalUrl = `http://127.0.0.1:${(internal.address() as { port: number }).port}`;
+  return () => new Promise<void>((resolve) => (internal.closeAllConnections(), internal.close(() => resolve())));
 });
 
 async function jobFiles(jobId: string) {
@@ -73,11 +85,24 @@ describe("output files end to end", () => {
     expect((await download(single.bucket, stored[1].path)).bytes.equals(png)).toBe(true);
   });
 
-  it("fails the attempt with a clear error and stores nothing when an output URL answers 404", async () => {
+  it("fails the attempt with a clear error and stores nothing when an output URL answers 4xx", async () => {
     const { id } = await submit(strict.name, { output: { files: [{ url: `${files}/missing/a.png` }] } });
     const done = await settle(id);
-    expect(done.error).toMatch(/^pgpod: download from 127\.0\.0\.1:\d+ answered 404$/);
+    expect(done.error).toMatch(/^pgpod: download from 127\.0\.0\.1:\d+ answered 400$/);
     expect(await jobFiles(id)).toEqual([]);
+  });
+
+  it("refuses output URLs on loopback, private and metadata addresses: the attempt fails, nothing is fetched", async () => {
+    const urls = [`${internalUrl}/a.png`, `http://${new URL(internalUrl).host.replace("127.0.0.1", "2130706433")}/a.png`,
+                  "https://169.254.169.254/latest/meta-data/", "https://[::ffff:127.0.0.1]/", "https://0.0.0.0/"];
+    const jobs = await Promise.all(urls.map((url) => submit(strict.name, { output: { files: [{ url }] } })));
+    for (const [i, { id }] of jobs.entries()) {
+      const done = await settle(id);
+      expect(done.status).toBe("failed");
+      expect(done.error).toMatch(/^pgpod: refused to fetch /);
+      expect(done.error).toContain(new URL(urls[i]).origin);
+      expect(await jobFiles(id)).toEqual([]);
+    }
   });
 
   it("fails the attempt when a file's base64 is broken, without a half-written job", async () => {

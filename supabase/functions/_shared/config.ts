@@ -12,6 +12,19 @@ const sharedEnv = {
   PGPOD_WEBHOOK_SECRET: required("PGPOD_WEBHOOK_SECRET"),
   /** Where RunPod reaches the functions, when SUPABASE_URL is an internal address. */
   PGPOD_FUNCTIONS_URL: httpUrl("PGPOD_FUNCTIONS_URL").optional(),
+  /**
+   * Comma-separated origins output URLs may be fetched from although they are
+   * not public https addresses: the local stack lists its own services here.
+   */
+  PGPOD_FETCH_ALLOWED_ORIGINS: z.string().optional().transform((value, ctx) => {
+    const origins = (value ?? "").split(",").map((o) => o.trim()).filter((o) => o !== "");
+    for (const origin of origins) {
+      if (!/^https?:\/\/[^/?#]+$/.test(origin)) {
+        ctx.addIssue({ code: "custom", message: `PGPOD_FETCH_ALLOWED_ORIGINS: "${origin}" is not an origin like http://host:port` });
+      }
+    }
+    return origins;
+  }),
 };
 
 const webhookEnv = z.object(sharedEnv);
@@ -65,6 +78,8 @@ export interface SharedConfig {
   webhookSecret: string;
   /** Base of the functions' public URLs, without a trailing slash. */
   functionsUrl: string;
+  /** Origins output URLs may be fetched from without the public-address check. */
+  fetchAllowedOrigins: string[];
   limits: Limits;
 }
 
@@ -94,6 +109,7 @@ function shared(env: z.output<typeof webhookEnv>, limits: Partial<Limits>): Shar
     serviceRoleKey: env.SUPABASE_SERVICE_ROLE_KEY,
     webhookSecret: env.PGPOD_WEBHOOK_SECRET,
     functionsUrl: (env.PGPOD_FUNCTIONS_URL ?? `${supabaseUrl}/functions/v1`).replace(/\/+$/, ""),
+    fetchAllowedOrigins: env.PGPOD_FETCH_ALLOWED_ORIGINS,
     limits: { ...defaultLimits, ...limits },
   };
 }

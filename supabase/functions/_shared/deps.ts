@@ -3,6 +3,7 @@
 import type { SharedConfig } from "./config.ts";
 import { type PgpodDb, pgpodDb } from "./db.ts";
 import { type Downloader, downloader } from "./download.ts";
+import { urlGuard } from "./public-url.ts";
 import { type StorageWriter, storageWriter } from "./storage.ts";
 import { type WebhookTokens, webhookTokens } from "./tokens.ts";
 
@@ -21,7 +22,10 @@ export function sharedDeps(config: SharedConfig, functionName: string): SharedDe
       serviceRoleKey: config.serviceRoleKey,
       timeoutMs: config.limits.downloadTimeoutMs,
     }),
-    download: downloader({ maxBytes: config.limits.downloadBytes, timeoutMs: config.limits.downloadTimeoutMs }),
+    download: downloader(
+      { maxBytes: config.limits.downloadBytes, timeoutMs: config.limits.downloadTimeoutMs },
+      urlGuard({ allowedOrigins: config.fetchAllowedOrigins }),
+    ),
     tokens: webhookTokens(config.webhookSecret),
   };
 }

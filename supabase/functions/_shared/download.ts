@@ -1,6 +1,8 @@
 // Downloads output files that workers return as URLs, within a size and time
-// limit so one large or slow file cannot exhaust the function.
+// limit so one large or slow file cannot exhaust the function. Every URL, and
+// every redirect it leads to, passes the public-address check first.
 import { OutputError, TransientError } from "./errors.ts";
+import type { UrlGuard } from "./public-url.ts";
 
 export interface Downloaded {
   bytes: Uint8Array;
@@ -12,19 +14,38 @@ export interface DownloadLimits {
   timeoutMs: number;
 }
 
+/** Redirects followed per download, each checked like the first URL. */
+export const maxRedirects = 3;
+
 export type Downloader = (url: string) => Promise<Downloaded>;
 
 function permanentStatus(status: number): boolean {
   return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
-export function downloader(limits: DownloadLimits, doFetch: typeof fetch = fetch): Downloader {
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+export function downloader(limits: DownloadLimits, guard: UrlGuard, doFetch: typeof fetch = fetch): Downloader {
   return async (url) => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), limits.timeoutMs);
-    const where = new URL(url).host;
+    let target = new URL(url);
+    let where = target.host;
     try {
-      const res = await doFetch(url, { signal: controller.signal, redirect: "follow" });
+      let res: Response;
+      for (let hops = 0;; hops++) {
+        await guard(target);
+        res = await doFetch(target, { signal: controller.signal, redirect: "manual" });
+        if (!isRedirect(res.status)) break;
+        await res.body?.cancel();
+        const location = res.headers.get("location");
+        if (location === null) throw new OutputError(`download from ${where} answered ${res.status} without a Location`);
+        if (hops >= maxRedirects) throw new OutputError(`download from ${where} redirected more than ${maxRedirects} times`);
+        target = new URL(location, target);
+        where = target.host;
+      }
       if (!res.ok) {
         await res.body?.cancel();
         const message = `download from ${where} answered ${res.status}`;
