@@ -1,5 +1,6 @@
 // The stack's API port, laid out like Supabase's gateway: Edge Functions at
-// /functions/v1 and Storage at /storage/v1.
+// /functions/v1, the Data API at /rest/v1, Auth at /auth/v1 and Storage at
+// /storage/v1.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 
 export type Mount = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;

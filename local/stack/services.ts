@@ -1,12 +1,14 @@
-// The stack's long-running process: the API port (functions gateway,
-// Storage and Realtime), the RunPod emulator and the pg_net worker. `stack start` runs it
-// detached; SIGTERM stops every part and the Deno children with it.
+// The stack's long-running process: the API port (functions gateway, Data
+// API, Auth, Storage and Realtime), the RunPod emulator and the pg_net
+// worker. `stack start` runs it detached; SIGTERM stops every part and the Deno children with it.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { createAuthHandler, authSettings } from "../auth/server.ts";
 import { createFunctionsGateway } from "../gateway/functions.ts";
 import { startNetWorker } from "../net/worker.ts";
 import { defaultConfig, startRunpodEmulator } from "../runpod/server.ts";
 import { createRealtimeServer, websocketPath } from "../realtime/server.ts";
+import { apiSettings, missingBinaryMessage, postgrestBinary, startDataApi, unavailableDataApi } from "../rest/postgrest.ts";
 import { createStorageHandler } from "../storage/server.ts";
 import { createApiServer } from "./api-server.ts";
 import { repoRoot, resolveConfig, stackEnv } from "./config.ts";
@@ -19,9 +21,10 @@ async function main() {
   const storageDir = join(config.stateDir, "storage");
   mkdirSync(storageDir, { recursive: true });
 
+  const configFile = join(repoRoot, "supabase", "config.toml");
   const functions = createFunctionsGateway({
     functionsDir: join(repoRoot, "supabase", "functions"),
-    configFile: join(repoRoot, "supabase", "config.toml"),
+    configFile,
     jwtSecret: env.JWT_SECRET,
     log,
     env: {
@@ -49,7 +52,33 @@ async function main() {
     jwtSecret: env.JWT_SECRET,
     log: (line) => log(`[realtime] ${line}`),
   });
-  const api = createApiServer({ "/functions/v1": functions.handle, "/storage/v1": storage.handle }, log);
+  const postgrest = postgrestBinary();
+  if (!postgrest) log(`[rest] ${missingBinaryMessage()}`);
+  const authenticatorUrl = new URL(env.SUPABASE_DB_URL);
+  authenticatorUrl.username = "authenticator";
+  const rest = postgrest
+    ? await startDataApi({
+      binary: postgrest,
+      dbUrl: authenticatorUrl.href,
+      jwtSecret: env.JWT_SECRET,
+      settings: apiSettings(configFile),
+      stateDir: config.stateDir,
+      log: (line) => log(`[rest] ${line}`),
+    })
+    : unavailableDataApi(missingBinaryMessage());
+  const auth = createAuthHandler({
+    dbUrl: env.SUPABASE_DB_URL,
+    jwtSecret: env.JWT_SECRET,
+    issuer: `${env.SUPABASE_URL}/auth/v1`,
+    settings: authSettings(configFile),
+    log: (line) => log(`[auth] ${line}`),
+  });
+  const api = createApiServer({
+    "/functions/v1": functions.handle,
+    "/rest/v1": rest.handle,
+    "/auth/v1": auth.handle,
+    "/storage/v1": storage.handle,
+  }, log);
   api.on("upgrade", (req, socket, head) => {
     if (req.url?.startsWith(websocketPath)) void realtime.handleUpgrade(req, socket, head);
     else socket.destroy();
@@ -73,7 +102,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log("stopping");
-    await Promise.allSettled([net.stop(), runpod.close(), functions.close(), storage.close(), realtime.close()]);
+    await Promise.allSettled([net.stop(), runpod.close(), functions.close(), storage.close(), realtime.close(), rest.close(), auth.close()]);
     api.closeAllConnections();
     await new Promise((resolve) => api.close(resolve));
     process.exit(0);

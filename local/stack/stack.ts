@@ -7,6 +7,7 @@ import postgres from "postgres";
 import { defaultEmulatorUrl, repoRoot, resolveConfig, savedPorts, savePorts, stackEnv, type StackConfig, type StackEnv } from "./config.ts";
 import { portFree } from "./ports.ts";
 import * as pg from "./postgres.ts";
+import { missingBinaryMessage, postgrestBinary } from "../rest/postgrest.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const pidFile = (c: StackConfig) => join(c.stateDir, "services.pid");
@@ -148,7 +149,8 @@ export async function start(c: StackConfig): Promise<void> {
   supabaseCli(["db", "push", `--remote=${env.SUPABASE_DB_URL}`, "--include-all", "--include-seed", "--yes"]);
   await wireDatabase(env, emulatorUrlsBefore);
 
-  say("starting the API gateway, Storage, the RunPod emulator and the pg_net worker");
+  say("starting the API gateway (functions, Data API, Auth, Storage), the RunPod emulator and the pg_net worker");
+  if (!postgrestBinary()) say(`warning: ${missingBinaryMessage()}; everything else runs`);
   const out = openSync(servicesLog(c), "a");
   const child = spawn(
     process.execPath,
@@ -212,7 +214,8 @@ export async function status(c: StackConfig): Promise<boolean> {
 
 export async function printEnv(c: StackConfig): Promise<void> {
   const env = await stackEnv(c);
-  for (const [key, value] of Object.entries({ ...env, PGPOD_STATE_DIR: c.stateDir })) say(`${key}=${value}`);
+  const services = { SUPABASE_REST_URL: `${env.SUPABASE_URL}/rest/v1`, SUPABASE_AUTH_URL: `${env.SUPABASE_URL}/auth/v1` };
+  for (const [key, value] of Object.entries({ ...env, ...services, PGPOD_STATE_DIR: c.stateDir })) say(`${key}=${value}`);
 }
 
 export async function main(args: string[]): Promise<number> {
