@@ -50,6 +50,8 @@ describe("npm run stack", () => {
     expect(env.SUPABASE_DB_URL).toBe(stack().SUPABASE_DB_URL);
     expect(env.SUPABASE_SERVICE_ROLE_KEY).toBe(stack().SUPABASE_SERVICE_ROLE_KEY);
     expect(Object.keys(env)).toEqual(expect.arrayContaining(["SUPABASE_URL", "SUPABASE_ANON_KEY", "JWT_SECRET", "RUNPOD_EMULATOR_URL", "RUNPOD_API_KEY"]));
+    expect(env.SUPABASE_REST_URL).toBe(`${stack().SUPABASE_URL}/rest/v1`);
+    expect(env.SUPABASE_AUTH_URL).toBe(`${stack().SUPABASE_URL}/auth/v1`);
   });
 
   it("refuses a port in use with a clear message and starts nothing", async () => {

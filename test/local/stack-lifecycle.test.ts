@@ -1,7 +1,8 @@
 // A second stack of its own, beside the one `npm test` runs: reset recreates
-// the database from the migrations, stop leaves no process behind.
+// the database from the migrations (and the Data API serves it), stop leaves
+// no process behind.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -26,6 +27,21 @@ const alive = (pid: number) => {
     return false;
   }
 };
+
+/** The PostgREST process in the services' process group. */
+function postgrestChild(group: number): number | undefined {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const [, comm, rest] = /^\d+ \((.*)\) (.*)$/.exec(stat.trim()) ?? [];
+      if (comm === "postgrest" && Number(rest.split(" ")[2]) === group) return Number(entry);
+    } catch {
+      /* the process ended while we looked */
+    }
+  }
+  return undefined;
+}
 
 afterAll(() => {
   stackCli("stop");
@@ -54,6 +70,16 @@ it("resets to the migrations and stops without leaving a process", async () => {
   const servicesPid = Number(readFileSync(join(stateDir, "services.pid"), "utf8"));
   const postgresPid = Number(readFileSync(join(stateDir, "db", "postmaster.pid"), "utf8").split("\n")[0]);
   expect(alive(servicesPid) && alive(postgresPid)).toBe(true);
+  const postgrestPid = postgrestChild(servicesPid);
+  expect(postgrestPid).toBeDefined();
+
+  // The Data API serves the recreated schema.
+  const env = Object.fromEntries(stackCli("env").out.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  const rest = await fetch(`${env.SUPABASE_REST_URL}/endpoints?select=name&name=eq.image`, {
+    headers: { apikey: env.SUPABASE_SERVICE_ROLE_KEY, authorization: `Bearer ${env.SUPABASE_SERVICE_ROLE_KEY}`, "accept-profile": "pgpod" },
+  });
+  expect(rest.status).toBe(200);
+  expect(await rest.json()).toEqual([{ name: "image" }]);
 
   const stop = stackCli("stop");
   expect(stop.code).toBe(0);
@@ -61,6 +87,7 @@ it("resets to the migrations and stops without leaving a process", async () => {
   // pg_ctl returns once the pid file is gone; the postmaster exits a moment later.
   await waitFor("PostgreSQL to exit", async () => !alive(postgresPid), 10_000);
   expect(alive(servicesPid)).toBe(false);
+  expect(alive(postgrestPid!)).toBe(false);
   expect(existsSync(join(stateDir, "services.pid"))).toBe(false);
   for (const port of Object.values(ports)) expect(await portFree(port)).toBe(true);
   expect(stackCli("status").code).toBe(3);

@@ -35,7 +35,7 @@ select is((select owner_id from pgpod.jobs where source_id = '3'), '00000000-000
   'a client insert makes a job owned by the client');
 
 update pgpod.endpoints set paused = true where name = 't_row';
-select throws_ok($$ insert into public.t_clips values (4, null, 'x') $$, '55000', null,
+select throws_ok($$ insert into public.t_clips values (4, null, 'x') $$, 'PT409', null,
   'the app insert fails when the job is refused');
 create table public.t_bad (id int);
 create trigger t_bad after insert on public.t_bad for each row execute function pgpod.enqueue_row();

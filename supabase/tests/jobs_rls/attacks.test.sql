@@ -21,8 +21,8 @@ select is((select count(*) from pgpod.job_files), 0::bigint, 'B sees none of A''
 select throws_ok($$ update pgpod.jobs set status = 'succeeded' where id = '00000000-0000-4000-8000-0000000000a1' $$,
   '42501', null, 'B cannot update jobs');
 select throws_ok($$ delete from pgpod.jobs $$, '42501', null, 'B cannot delete jobs');
-select throws_ok($$ select pgpod.cancel('00000000-0000-4000-8000-0000000000a1') $$, 'P0002', null, 'B cannot cancel A''s job');
-select throws_ok($$ select pgpod.retry('00000000-0000-4000-8000-0000000000a2') $$, 'P0002', null, 'B cannot retry A''s job');
+select throws_ok($$ select pgpod.cancel('00000000-0000-4000-8000-0000000000a1') $$, 'PT404', null, 'B cannot cancel A''s job');
+select throws_ok($$ select pgpod.retry('00000000-0000-4000-8000-0000000000a2') $$, 'PT404', null, 'B cannot retry A''s job');
 select throws_ok($$ insert into pgpod.jobs (endpoint, input, owner_id) values ('t_rls', '{}', '00000000-0000-4000-8000-00000000000a') $$,
   '42501', null, 'B cannot submit as A');
 select throws_ok($$ select * from pgpod.runs $$, '42501', null, 'B cannot read runs');

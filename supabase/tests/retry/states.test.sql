@@ -11,7 +11,7 @@ create temp table f on commit drop as select id from pgpod.jobs where endpoint =
 select is((select (status, attempt, error)::text from pgpod.retry((select id from f))), '(queued,0,)',
   'a failed job is queued again with no attempts used');
 select is((select count(*) from pgpod.claim_runs('t_retry', 5)), 2::bigint, 'and is claimed again');
-select throws_ok(format('select pgpod.retry(%L)', (select id from f)), '55000', null,
+select throws_ok(format('select pgpod.retry(%L)', (select id from f)), 'PT409', null,
   'a job in flight cannot be retried');
 
 insert into pgpod.jobs (endpoint, input) values ('t_retry', '{"n": 3}');
@@ -20,7 +20,7 @@ select is((select status::text from pgpod.retry((select id from pgpod.jobs where
   'a cancelled job can be retried');
 select is((select count(*) from pgpod.job_events e join pgpod.jobs j on j.id = e.job_id
            where e.kind = 'retried' and j.endpoint = 't_retry'), 2::bigint, 'retries are recorded');
-select throws_ok($$ select pgpod.retry('00000000-0000-4000-8000-000000000999') $$, 'P0002', null, 'an unknown job is an error');
+select throws_ok($$ select pgpod.retry('00000000-0000-4000-8000-000000000999') $$, 'PT404', null, 'an unknown job is an error');
 
 select * from finish();
 rollback;

@@ -14,7 +14,7 @@ set local role authenticated;
 select throws_ok($$ select pgpod.submit('t_nope', '{}') $$,
   '23503', 'pgpod: unknown endpoint "t_nope"', 'an unknown endpoint is refused');
 select throws_ok($$ select pgpod.submit('t_paused', '{"a":1}') $$,
-  '55000', 'pgpod: endpoint "t_paused" is paused', 'a paused endpoint is refused');
+  'PT409', 'pgpod: endpoint "t_paused" is paused', 'a paused endpoint is refused');
 select throws_ok($$ select pgpod.submit('t_val', '[1, 2]') $$,
   '22023', 'pgpod: input must be a JSON object', 'an input that is not an object is refused');
 select throws_ok($$ select pgpod.submit('t_val', '{"audio_url": "x"}') $$,
