@@ -84,7 +84,7 @@ begin
       using errcode = 'PT409';
   end if;
   update pgpod.jobs j
-     set status = 'queued', attempt = 0, max_attempts = e.max_attempts, error = null, output = null,
+     set status = 'queued', attempt = 0, max_attempts = e.max_attempts, submit_failures = 0, error = null, output = null,
          cancel_requested_at = null, run_after = null, submitted_at = null, started_at = null,
          finished_at = null, updated_at = now()
     from pgpod.endpoints e
