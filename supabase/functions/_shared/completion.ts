@@ -10,6 +10,7 @@ import { contentTypeFor, type FileRef, normaliseContentType, type OutputFile, sp
 import type { CompletedFile, CompleteSummary, PgpodDb, RunContext, RunJob } from "./db.ts";
 import type { RunpodResult } from "./schemas.ts";
 import type { StorageWriter } from "./storage.ts";
+import { isDataRefusal, unstorableReason, unstorableShape } from "./storable.ts";
 
 export interface CompletionDeps {
   db: PgpodDb;
@@ -62,10 +63,16 @@ type JobResult = { job: RunJob; output: unknown; files: FileRef[] } | { job: Run
 
 /** Stores one job's files; an unusable output becomes that job's error. */
 async function storeJobOutput(deps: CompletionDeps, ctx: RunContext, job: RunJob, output: unknown): Promise<JobResult> {
+  // Checked before any file is stored: nothing of an output Postgres refuses is kept.
+  const shape = unstorableShape(output);
+  if (shape) return { job, error: `pgpod: output refused: ${shape}` };
   try {
     const split = splitOutput(output);
     const refs = await mapLimited(split.files, uploadParallelism, (file) => storeFile(deps, ctx, job, file));
-    return { job, output: split.withRefs(refs), files: refs };
+    const kept = split.withRefs(refs);
+    const problem = unstorableReason(kept);
+    if (problem) return { job, error: `pgpod: output refused: ${problem}` };
+    return { job, output: kept, files: refs };
   } catch (error) {
     if (error instanceof OutputError) return { job, error: `pgpod: ${error.message}` };
     throw error;
@@ -99,6 +106,27 @@ function recordedResult(result: RunpodResult): Record<string, unknown> {
   return kept;
 }
 
+/** The attempt's end when its result cannot be stored: failed (if it had succeeded), without its output. */
+function refusedResult(recorded: Record<string, unknown>, problem: string): Record<string, unknown> {
+  return { id: recorded.id, status: recorded.status === "COMPLETED" ? "FAILED" : recorded.status, error: `pgpod: output refused: ${problem}` };
+}
+
+/**
+ * The one complete_run call of a delivery. A result Postgres cannot store
+ * fails the attempt with a pgpod: error instead of raising on every delivery;
+ * only infrastructure trouble (a lost connection, a timeout) throws.
+ */
+async function record(db: PgpodDb, runId: string, attempt: number, recorded: Record<string, unknown>, files: CompletedFile[]): Promise<CompleteSummary> {
+  const problem = unstorableReason(recorded);
+  if (problem) return await db.completeRun(runId, attempt, refusedResult(recorded, problem), []);
+  try {
+    return await db.completeRun(runId, attempt, recorded, files);
+  } catch (error) {
+    if (!isDataRefusal(error)) throw error;
+    return await db.completeRun(runId, attempt, refusedResult(recorded, `the database refused it (${error.code}: ${error.message})`), []);
+  }
+}
+
 /**
  * Records a result that stores no files: unsuccessful attempts, and deliveries
  * complete_run will refuse (it notes why in job_events). Any file bytes are
@@ -107,7 +135,7 @@ function recordedResult(result: RunpodResult): Record<string, unknown> {
 export async function recordWithoutFiles(db: PgpodDb, runId: string, attempt: number, result: RunpodResult): Promise<CompleteSummary> {
   const recorded = recordedResult(result);
   if (result.output !== undefined) recorded.output = withoutFileBytes(result.output);
-  return await db.completeRun(runId, attempt, recorded, []);
+  return await record(db, runId, attempt, recorded, []);
 }
 
 export async function completeRun(deps: CompletionDeps, ctx: RunContext, result: RunpodResult): Promise<CompleteSummary> {
@@ -138,5 +166,5 @@ export async function completeRun(deps: CompletionDeps, ctx: RunContext, result:
       recorded.output = only.output;
     }
   }
-  return await deps.db.completeRun(ctx.runId, ctx.attempt, recorded, files);
+  return await record(deps.db, ctx.runId, ctx.attempt, recorded, files);
 }

@@ -7,9 +7,12 @@ import { z } from "zod";
  * echoed input and webhook URL). Unknown fields are kept: RunPod adds fields
  * without notice and complete_run stores what it needs.
  */
+/** RunPod's ids and statuses are short printable strings; anything else is not a RunPod body. */
+const token = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
+
 export const runpodResultSchema = z.looseObject({
-  id: z.string().min(1),
-  status: z.string().min(1),
+  id: token,
+  status: token,
   output: z.unknown().optional(),
   error: z.unknown().optional(),
   delayTime: z.number().nonnegative().optional(),
