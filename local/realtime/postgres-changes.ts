@@ -155,8 +155,8 @@ export function createChangeDispatcher(sql: Sql) {
       return `${target} ${operators[filter.operator]} ${param(filter.value as string)}::text::${column.type.sqlType}`;
     });
     const query = `
-      select case when ${change.row ? "true" : "false"} then to_jsonb(n) end as record,
-             case when ${change.kind === "INSERT" ? "false" : "true"} then to_jsonb(o) end as old_record
+      select case when ${change.row ? "true" : "false"} then to_jsonb(n.*) end as record,
+             case when ${change.kind === "INSERT" ? "false" : "true"} then to_jsonb(o.*) end as old_record
              ${filterSql.map((f, i) => `, ${f} as f${i}`).join("")}
         from (${rowSql(newColumns)}) n, (${rowSql(oldColumns)}) o`;
     const [row] = await tx.unsafe(query, params as never[]);

@@ -61,7 +61,7 @@ export interface Client {
  * `realtime.setAuth()` first: a join sent before the token is known carries
  * only the anon key.
  */
-export async function client(url: string, token: string, vsn: Vsn = "2.0.0"): Promise<Client> {
+export async function client(url: string, token: string, vsn: Vsn = "2.0.0", realtime: { timeout?: number } = {}): Promise<Client> {
   const holder: Client = {
     token,
     supabase: undefined as unknown as SupabaseClient,
@@ -69,7 +69,7 @@ export async function client(url: string, token: string, vsn: Vsn = "2.0.0"): Pr
   };
   holder.supabase = createClient(url, env.SUPABASE_ANON_KEY, {
     accessToken: async () => holder.token,
-    realtime: { transport: WebSocket as never, vsn },
+    realtime: { transport: WebSocket as never, vsn, ...realtime },
   });
   cleanups.push(async () => {
     await holder.supabase.removeAllChannels();
@@ -159,6 +159,11 @@ export async function insertJobAs(
     await beforeCommit?.(job.id);
     return job.id;
   });
+}
+
+/** The client's own WebSocket (the `ws` object), to kill it as a crashed client would. */
+export function socketOf(c: Client): WebSocket {
+  return (c.supabase.realtime as unknown as { socketAdapter: { getSocket(): { conn: WebSocket } } }).socketAdapter.getSocket().conn;
 }
 
 /** Collects what a callback receives. */
