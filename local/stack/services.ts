@@ -9,6 +9,7 @@ import { startNetWorker } from "../net/worker.ts";
 import { defaultConfig, startRunpodEmulator } from "../runpod/server.ts";
 import { createRealtimeServer, websocketPath } from "../realtime/server.ts";
 import { apiSettings, missingBinaryMessage, postgrestBinary, startDataApi, unavailableDataApi } from "../rest/postgrest.ts";
+import { projectFileSizeLimit } from "../storage/project-limits.ts";
 import { createStorageHandler } from "../storage/server.ts";
 import { createApiServer } from "./api-server.ts";
 import { repoRoot, resolveConfig, stackEnv } from "./config.ts";
@@ -45,6 +46,7 @@ async function main() {
     dbUrl: env.SUPABASE_DB_URL,
     jwtSecret: env.JWT_SECRET,
     dataDir: storageDir,
+    fileSizeLimit: projectFileSizeLimit(configFile),
     log: (line) => log(`[storage] ${line}`),
   });
   const realtime = await createRealtimeServer({

@@ -7,10 +7,12 @@ export interface StorageContext {
   sql: Sql;
   store: BlobStore;
   tokens: Tokens;
+  /**
+   * The project's global file size limit in bytes (`[storage] file_size_limit`
+   * in supabase/config.toml): no upload may be larger, whatever its bucket allows.
+   */
+  fileSizeLimit: number;
 }
-
-/** The largest standard upload the hosted Storage API accepts (5 GB). */
-export const globalFileSizeLimit = 5 * 1000 ** 3;
 
 /** storage-js documents signed upload URLs as valid for two hours. */
 export const signedUploadLifetimeSeconds = 2 * 60 * 60;

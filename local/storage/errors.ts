@@ -27,7 +27,7 @@ export class StorageError extends Error {
 export const errors = {
   noSuchBucket: () => new StorageError(404, "NoSuchBucket", "Bucket not found", "Bucket not found"),
   noSuchKey: () => new StorageError(404, "NoSuchKey", "not_found", "Object not found"),
-  objectExists: () => new StorageError(409, "Duplicate", "Duplicate", "The resource already exists"),
+  objectExists: () => new StorageError(409, "KeyAlreadyExists", "Duplicate", "The resource already exists"),
   bucketExists: () => new StorageError(409, "BucketAlreadyExists", "Duplicate", "The resource already exists"),
   bucketNotEmpty: () =>
     new StorageError(409, "InvalidRequest", "Bucket not empty", "The bucket you tried to delete is not empty"),
@@ -35,6 +35,7 @@ export const errors = {
     new StorageError(413, "EntityTooLarge", "Payload too large", "The object exceeded the maximum allowed size"),
   invalidMimeType: (mimeType: string) =>
     new StorageError(415, "InvalidMimeType", "invalid_mime_type", `mime type ${mimeType} is not supported`),
+  invalidContentType: () => new StorageError(415, "InvalidMimeType", "invalid_mime_type", "Invalid Content-Type header"),
   invalidKey: (key: string) => new StorageError(400, "InvalidKey", "Invalid Input", `Invalid key: ${JSON.stringify(key)}`),
   invalidBucketName: (name: string) =>
     new StorageError(400, "InvalidBucketName", "Invalid Input", `Bucket name invalid: ${JSON.stringify(name)}`),

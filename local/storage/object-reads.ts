@@ -52,9 +52,12 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   return start > end || start >= size ? "invalid" : { start, end };
 }
 
-function attachmentName(value: string, key: string): string {
-  const name = value === "" ? key.split("/").pop()! : value;
-  return `attachment; filename="${encodeURIComponent(name)}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+// As the Storage API writes it: `?download` alone names no file (the browser
+// takes the URL's), `?download=name` names it, percent-encoded in both forms.
+function contentDisposition(download: string): string {
+  if (download === "") return "attachment;";
+  const name = encodeURIComponent(download);
+  return `attachment; filename=${name}; filename*=UTF-8''${name};`;
 }
 
 /** Sends the object's bytes (or only its headers), streaming from disk. */
@@ -82,7 +85,7 @@ export async function serveObject(
     "accept-ranges": "bytes",
   };
   const download = query.get("download");
-  if (download !== null) headers["content-disposition"] = attachmentName(download, row.name);
+  if (download !== null) headers["content-disposition"] = contentDisposition(download);
   if (metadata?.eTag && req.headers["if-none-match"] === metadata.eTag) {
     res.writeHead(304, headers);
     res.end();

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { BlobStore } from "./blobs.ts";
-import { type StorageContext, globalFileSizeLimit, ownerColumns } from "./context.ts";
+import { type StorageContext, ownerColumns } from "./context.ts";
 import {
   type BucketRow,
   type ObjectMetadata,
@@ -98,7 +98,7 @@ export async function writeUpload(
   options: WriteOptions,
 ): Promise<string> {
   const bucket = await requireBucket(ctx, target.bucket);
-  const maxBytes = Math.min(bucket.file_size_limit ?? globalFileSizeLimit, globalFileSizeLimit);
+  const maxBytes = Math.min(bucket.file_size_limit ?? ctx.fileSizeLimit, ctx.fileSizeLimit);
   const upload = await receiveUpload(req, ctx.store, { maxBytes, allowedMimeTypes: bucket.allowed_mime_types });
   const version = randomUUID();
   const destination = ctx.store.pathOf(target.bucket, target.key, version);

@@ -41,20 +41,29 @@ export interface ReceivedUpload extends ReceivedFile {
   userMetadata: unknown;
 }
 
-/** The media type without parameters, as bucket rules compare it. */
-export function baseMimeType(contentType: string): string {
-  return contentType.split(";")[0]!.trim().toLowerCase();
+const token = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const mediaType = new RegExp(`^\\s*${token}/${token}(\\s*;\\s*${token}=(${token}|"([^"\\\\]|\\\\.)*"))*\\s*$`);
+
+/** Whether a Content-Type header is a media type at all (type/subtype and parameters). */
+export function isParseableContentType(contentType: string): boolean {
+  return mediaType.test(contentType);
 }
 
+/**
+ * Checks a content type against a bucket's allowed_mime_types the way the
+ * Storage API does: value and rule are split at "/", the types must be equal
+ * and the rule's subtype "*" or equal to the value's, compared as written.
+ * Parameters stay in the subtype, so "text/csv; charset=utf-8" does not match
+ * "text/csv" (though it matches "text/*").
+ */
 export function checkMimeType(contentType: string, allowed: string[] | null): void {
   if (!allowed || allowed.length === 0) return;
-  const mime = baseMimeType(contentType);
-  const [type] = mime.split("/");
-  const ok = allowed.some((rule) => {
-    const wanted = rule.trim().toLowerCase();
-    return wanted === mime || (wanted.endsWith("/*") && wanted.slice(0, -2) === type);
+  const [type, subtype] = contentType.split("/");
+  const ok = subtype !== undefined && allowed.some((rule) => {
+    const [ruleType, ruleSubtype] = rule.split("/");
+    return ruleType === type && (ruleSubtype === "*" || ruleSubtype === subtype);
   });
-  if (!ok) throw errors.invalidMimeType(mime);
+  if (!ok) throw errors.invalidMimeType(contentType);
 }
 
 function cacheControlOf(value: string | undefined): string {

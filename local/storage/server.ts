@@ -17,8 +17,8 @@ import {
   signedDownloadPath,
   visibleKeys,
 } from "./object-reads.ts";
-import { checkCanUpload, copyObject, deleteObjects, moveObject, writeUpload, type Relocation } from "./object-writes.ts";
-import { readJson } from "./request-body.ts";
+import { checkCanUpload, copyObject, deleteObjects, moveObject, requireBucket, writeUpload, type Relocation } from "./object-writes.ts";
+import { isParseableContentType, readJson } from "./request-body.ts";
 import { Tokens } from "./tokens.ts";
 
 export interface StorageHandlerOptions {
@@ -26,6 +26,8 @@ export interface StorageHandlerOptions {
   jwtSecret: string;
   /** Object bytes live under <dataDir>/objects, uploads in progress under <dataDir>/tmp. */
   dataDir: string;
+  /** The project's global file size limit in bytes (see projectFileSizeLimit). */
+  fileSizeLimit: number;
   log?: (line: string) => void;
 }
 
@@ -166,7 +168,10 @@ const routes: Route[] = [
   } },
   { method: "GET", pattern: /^\/object\/info\/(?:authenticated\/)?(.+)$/s, run: async (ctx, r, m) => {
     const claims = await caller(ctx, r);
-    sendJson(r.res, objectInfo(await readableObject(ctx, bucketAndKey(m[1]!), { kind: "caller", claims })));
+    const target = bucketAndKey(m[1]!);
+    // A missing bucket is told apart from a missing (or hidden) object.
+    await requireBucket(ctx, target.bucket);
+    sendJson(r.res, objectInfo(await readableObject(ctx, target, { kind: "caller", claims })));
   } },
   { method: "GET", pattern: /^\/object\/(?:authenticated\/)?(.+)$/s, run: async (ctx, r, m) => download(ctx, r, m[1]!, { kind: "caller", claims: await caller(ctx, r) }) },
   { method: "HEAD", pattern: /^\/object\/(?:authenticated\/)?(.+)$/s, run: async (ctx, r, m) => download(ctx, r, m[1]!, { kind: "caller", claims: await caller(ctx, r) }) },
@@ -213,7 +218,12 @@ function parseRequest(req: IncomingMessage, res: ServerResponse, rawPath: string
 
 export function createStorageHandler(opts: StorageHandlerOptions): StorageHandler {
   const store = new BlobStore(opts.dataDir);
-  const ctx: StorageContext = { sql: openDatabase(opts.dbUrl), store, tokens: new Tokens(opts.jwtSecret) };
+  const ctx: StorageContext = {
+    sql: openDatabase(opts.dbUrl),
+    store,
+    tokens: new Tokens(opts.jwtSecret),
+    fileSizeLimit: opts.fileSizeLimit,
+  };
   const ready = store.init();
   const log = opts.log ?? (() => {});
 
@@ -221,6 +231,11 @@ export function createStorageHandler(opts: StorageHandlerOptions): StorageHandle
     try {
       await ready;
       const r = parseRequest(req, res, rawPath);
+      // The real server refuses a body whose Content-Type is not a media type before any route runs.
+      const contentType = req.headers["content-type"];
+      if (r.method !== "GET" && r.method !== "HEAD" && contentType && !isParseableContentType(contentType)) {
+        throw errors.invalidContentType();
+      }
       for (const route of routes) {
         const match = route.method === r.method ? route.pattern.exec(r.path) : null;
         if (match) return await route.run(ctx, r, match);

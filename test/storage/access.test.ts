@@ -113,7 +113,13 @@ describe("signed URLs", () => {
     const ok = await fetch(data!.signedUrl);
     expect(ok.status).toBe(200);
     expect(await ok.text()).toBe("signed bytes");
-    expect(ok.headers.get("content-disposition")).toContain('filename="signed.txt"');
+    // `download: true` sends ?download= with no name: the real server names no file.
+    expect(ok.headers.get("content-disposition")).toBe("attachment;");
+    const named = await alice.from(bucket).createSignedUrl(`${aliceId}/signed.txt`, 60, { download: "report 1.txt" });
+    expect((await fetch(named.data!.signedUrl)).headers.get("content-disposition")).toBe(
+      "attachment; filename=report%201.txt; filename*=UTF-8''report%201.txt;",
+    );
+    expect((await fetch(data!.signedUrl.replace(/&download=$/, ""))).headers.get("content-disposition")).toBeNull();
 
     const otherPath = await fetch(data!.signedUrl.replace("signed.txt", "other.txt"));
     expect(await otherPath.json()).toMatchObject({ statusCode: "400", message: "The url do not match the signature" });
@@ -148,7 +154,7 @@ describe("signed URLs", () => {
     const [row] = await h.sql`select owner_id from storage.objects where bucket_id = ${bucket} and name = ${path}`;
     expect(row!.owner_id).toBe(aliceId);
     const again = await worker.uploadToSignedUrl(path, signed.data!.token, "second");
-    expect(again.error).toMatchObject({ statusCode: "409" });
+    expect(again.error).toMatchObject({ statusCode: "409", code: "KeyAlreadyExists" });
     expect((await worker.uploadToSignedUrl(`${aliceId}/elsewhere.txt`, signed.data!.token, "x")).error).toMatchObject({
       statusCode: "400",
       message: "The url do not match the signature",

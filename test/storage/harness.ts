@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
+import { projectFileSizeLimit } from "../../local/storage/project-limits.ts";
 import { createStorageHandler } from "../../local/storage/server.ts";
 
 export const dbUrl = process.env.SUPABASE_DB_URL ?? "";
@@ -33,7 +34,11 @@ export interface StorageHarness {
   close(): Promise<void>;
 }
 
-export async function startStorage(): Promise<StorageHarness> {
+/** The repo's own supabase/config.toml, whose [storage] settings the stack applies. */
+export const projectConfigFile = join(import.meta.dirname, "..", "..", "supabase", "config.toml");
+
+/** `fileSizeLimit` stands in for the project's global limit (config.toml's by default). */
+export async function startStorage(options: { fileSizeLimit?: number } = {}): Promise<StorageHarness> {
   const dataDir = await mkdtemp(join(tmpdir(), "storage-test-"));
   const secret = `test-secret-${Math.random().toString(36).slice(2)}-0123456789abcdef`;
   const key = new TextEncoder().encode(secret);
@@ -42,7 +47,13 @@ export async function startStorage(): Promise<StorageHarness> {
   await new Promise((resolve) => server.once("listening", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const logs: string[] = [];
-  const handler = createStorageHandler({ dbUrl, jwtSecret: secret, dataDir, log: (line) => logs.push(line) });
+  const handler = createStorageHandler({
+    dbUrl,
+    jwtSecret: secret,
+    dataDir,
+    fileSizeLimit: options.fileSizeLimit ?? projectFileSizeLimit(projectConfigFile),
+    log: (line) => logs.push(line),
+  });
   server.on("request", (req, res) => {
     const prefix = "/storage/v1";
     if (req.url?.startsWith(prefix)) void handler.handle(req, res, req.url.slice(prefix.length));

@@ -71,7 +71,14 @@ describe("objects", () => {
     const files = service.from(privateBucket);
     const first = await files.upload("same.txt", "one");
     const again = await files.upload("same.txt", "two");
-    expect(again.error).toMatchObject({ status: 400, statusCode: "409", message: "The resource already exists" });
+    expect(again.error).toMatchObject({ status: 400, statusCode: "409", code: "KeyAlreadyExists", message: "The resource already exists" });
+    const raw = await fetch(`${h.url}/storage/v1/object/${privateBucket}/same.txt`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${await h.sign({ role: "service_role" })}`, "content-type": "text/plain" },
+      body: "raw",
+    });
+    expect(raw.status).toBe(400);
+    expect(await raw.json()).toEqual({ statusCode: "409", code: "KeyAlreadyExists", error: "Duplicate", message: "The resource already exists" });
     expect(await (await files.download("same.txt")).data!.text()).toBe("one");
 
     const upserted = await files.upload("same.txt", "three", { upsert: true });
@@ -93,7 +100,7 @@ describe("objects", () => {
     expect(res.headers.get("etag")).toBe(await md5("public bytes"));
 
     const download = await fetch(service.from(publicBucket).getPublicUrl("pics/p.txt", { download: "named.txt" }).data.publicUrl);
-    expect(download.headers.get("content-disposition")).toContain('filename="named.txt"');
+    expect(download.headers.get("content-disposition")).toBe("attachment; filename=named.txt; filename*=UTF-8''named.txt;");
 
     const hidden = await fetch(service.from(privateBucket).getPublicUrl("hidden.txt").data.publicUrl);
     expect(hidden.status).toBe(400);
@@ -148,6 +155,14 @@ describe("objects", () => {
     expect(info.data).toMatchObject({ name: "info/x.json", bucketId: privateBucket, size: 7, contentType: "application/json" });
     expect(await files.exists("info/x.json")).toEqual({ data: true, error: null });
     expect((await files.exists("info/nope.json")).data).toBe(false);
+    expect((await files.info("info/nope.json")).error).toMatchObject({ status: 400, statusCode: "404", code: "NoSuchKey" });
+    // A missing bucket is reported as such, not as a missing object.
+    expect((await service.from(uniqueBucket("obj-missing")).info("info/x.json")).error).toMatchObject({
+      status: 400,
+      statusCode: "404",
+      code: "NoSuchBucket",
+      message: "Bucket not found",
+    });
     const head = await fetch(`${h.url}/storage/v1/object/${privateBucket}/info/x.json`, {
       method: "HEAD",
       headers: { authorization: `Bearer ${await h.sign({ role: "service_role" })}` },

@@ -83,12 +83,37 @@ describe("bucket limits", () => {
   it("refuses content types outside allowed_mime_types, wildcards included", async () => {
     const files = service.from(limited);
     const text = await files.upload("note.txt", "x", { contentType: "text/plain" });
-    expect(text.error).toMatchObject({ status: 400, statusCode: "415", message: "mime type text/plain is not supported" });
+    expect(text.error).toMatchObject({ status: 400, statusCode: "415", code: "InvalidMimeType", message: "mime type text/plain is not supported" });
     const blob = await files.upload("page.html", new Blob(["<p>"], { type: "text/html" }));
     expect(blob.error).toMatchObject({ statusCode: "415" });
     expect((await files.upload("pic.webp", "x", { contentType: "image/webp" })).error).toBeNull();
-    expect((await files.upload("data.csv", "x", { contentType: "text/csv; charset=utf-8" })).error).toBeNull();
+    expect((await files.upload("pic.svg", "x", { contentType: "image/svg+xml" })).error).toBeNull();
+    expect((await files.upload("data.csv", "x", { contentType: "text/csv" })).error).toBeNull();
     expect((await h.files()).some((f) => /note\.txt|page\.html/.test(f))).toBe(false);
     expect((await h.files()).some((f) => f.startsWith("tmp/"))).toBe(false);
+  });
+
+  it("matches allowed_mime_types as the real server does: parameters are part of the subtype", async () => {
+    const files = service.from(limited);
+    // Allowed is "text/csv" exactly; "image/*" takes parameters with it.
+    const withCharset = await files.upload("charset.csv", "x", { contentType: "text/csv; charset=utf-8" });
+    expect(withCharset.error).toMatchObject({ status: 400, statusCode: "415", message: "mime type text/csv; charset=utf-8 is not supported" });
+    const upperCase = await files.upload("upper.csv", "x", { contentType: "Text/CSV" });
+    expect(upperCase.error).toMatchObject({ statusCode: "415", message: "mime type Text/CSV is not supported" });
+    expect((await files.upload("param.png", "x", { contentType: "image/png; q=1" })).error).toBeNull();
+    expect((await h.files()).some((f) => /charset\.csv|upper\.csv/.test(f))).toBe(false);
+  });
+
+  it.each(["not a type", "text", "text/", "/csv", "image/png; charset", "image/png; =x", 'text/plain; a="open'])(
+    "refuses an unparseable Content-Type (%s) with 415, in the open bucket too",
+    async (contentType) => {
+      const res = await service.from(open).upload("odd.bin", "x", { contentType });
+      expect(res.error).toMatchObject({ status: 400, statusCode: "415", code: "InvalidMimeType", message: "Invalid Content-Type header" });
+      expect((await h.files()).some((f) => f.includes("odd.bin"))).toBe(false);
+    },
+  );
+
+  it("accepts a Content-Type with quoted parameters", async () => {
+    expect((await service.from(open).upload("quoted.txt", "x", { contentType: 'text/plain; name="a; b"' })).error).toBeNull();
   });
 });
