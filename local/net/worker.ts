@@ -7,6 +7,7 @@
 // pg_net. Several workers may share a database: rows are claimed with SKIP
 // LOCKED, so each request is sent by exactly one of them.
 import postgres from "postgres";
+import { recoveringSql } from "../stack/db-client.ts";
 import { sendRequest, type HttpResponseRow, type QueuedRequest } from "./send.ts";
 
 /** Must match the channel net.wake() notifies in local/sql/pg_net.sql. */
@@ -33,8 +34,10 @@ export async function startNetWorker(opts: NetWorkerOptions): Promise<NetWorker>
   const log = opts.log ?? (() => {});
   const ttl = opts.ttl ?? "6 hours";
   const batchSize = opts.batchSize ?? 200;
-  // Rounds run one at a time, so one pooled connection is enough (LISTEN opens its own).
-  const sql = postgres(opts.dbUrl, { max: 1, onnotice: () => {} });
+  // Rounds run one at a time, so one pooled connection is enough. LISTEN has a
+  // client of its own, which a renewal of the round's client leaves listening.
+  const sql = recoveringSql(opts.dbUrl, { max: 1, onnotice: () => {} });
+  const listening = postgres(opts.dbUrl, { max: 1, onnotice: () => {} });
   const stopping = new AbortController();
   let round: Promise<void> | null = null;
   let wokenDuringRound = false;
@@ -101,9 +104,9 @@ export async function startNetWorker(opts: NetWorkerOptions): Promise<NetWorker>
   try {
     // The second callback runs on every (re)connect, catching up on anything
     // committed while the listening connection was down.
-    listener = await sql.listen(wakeChannel, wake, wake);
+    listener = await listening.listen(wakeChannel, wake, wake);
   } catch (error) {
-    await sql.end({ timeout: 5 });
+    await Promise.all([sql.end({ timeout: 5 }), listening.end({ timeout: 5 })]);
     throw error;
   }
 
@@ -114,7 +117,7 @@ export async function startNetWorker(opts: NetWorkerOptions): Promise<NetWorker>
         stopping.abort();
         await listener.unlisten();
         await round;
-        await sql.end({ timeout: 5 });
+        await Promise.all([sql.end({ timeout: 5 }), listening.end({ timeout: 5 })]);
       })();
       return stopped;
     },

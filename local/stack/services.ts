@@ -12,6 +12,7 @@ import { apiSettings, missingBinaryMessage, postgrestBinary, startDataApi, unava
 import { projectFileSizeLimit } from "../storage/project-limits.ts";
 import { createStorageHandler } from "../storage/server.ts";
 import { createApiServer } from "./api-server.ts";
+import { recoverFromDriverFault } from "./db-client.ts";
 import { repoRoot, resolveConfig, stackEnv } from "./config.ts";
 
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
@@ -100,17 +101,31 @@ async function main() {
   log(`ready: api ${env.SUPABASE_URL}, runpod ${runpod.url}`);
 
   let stopping = false;
-  const stop = async () => {
+  const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     log("stopping");
     await Promise.allSettled([net.stop(), runpod.close(), functions.close(), storage.close(), realtime.close(), rest.close(), auth.close()]);
     api.closeAllConnections();
     await new Promise((resolve) => api.close(resolve));
-    process.exit(0);
+    process.exit(code);
   };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  process.on("SIGTERM", () => stop(0));
+  process.on("SIGINT", () => stop(0));
+  // A Postgres restart sets off a postgres.js defect that throws outside any
+  // caller (see db-client.ts): the clients are renewed and every part keeps
+  // running. Anything else uncaught stops the parts, Deno children included.
+  process.on("uncaughtException", (error) => {
+    if (recoverFromDriverFault(error)) {
+      log("postgres.js wrote to a connection Postgres had closed; database clients reopened");
+      return;
+    }
+    log(`services failed: ${error.stack ?? error}`);
+    void stop(1);
+  });
+  process.on("unhandledRejection", (reason) => {
+    log(`unhandled rejection, services keep running: ${reason instanceof Error ? reason.stack : String(reason)}`);
+  });
 }
 
 main().catch((error) => {

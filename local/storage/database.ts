@@ -2,7 +2,8 @@
 // each request's reads and writes of storage tables run inside a transaction
 // that switches to the caller's role and claims first, so the project's RLS
 // policies and grants decide, as on Supabase.
-import postgres from "postgres";
+import type postgres from "postgres";
+import { recoveringSql } from "../stack/db-client.ts";
 import { errors } from "./errors.ts";
 import type { Claims } from "./tokens.ts";
 
@@ -10,7 +11,7 @@ export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
 
 export function openDatabase(dbUrl: string): Sql {
-  return postgres(dbUrl, { max: 6, idle_timeout: 30, onnotice: () => {} });
+  return recoveringSql(dbUrl, { max: 6, idle_timeout: 30, onnotice: () => {} });
 }
 
 /** Runs `fn` in one transaction (as the superuser until `asCaller` is used). */
