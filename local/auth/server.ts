@@ -4,7 +4,7 @@
 // refresh tokens live in the auth schema under GoTrue's table names.
 import bcrypt from "bcryptjs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import postgres from "postgres";
+import { recoveringSql } from "../stack/db-client.ts";
 import { readFileSync } from "node:fs";
 import { parse as parseToml } from "smol-toml";
 import { AuthError, apiVersion, errors, sendError } from "./errors.ts";
@@ -77,7 +77,7 @@ const object = (v: unknown): Body | undefined =>
   typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Body) : undefined;
 
 export function createAuthHandler(o: AuthOptions) {
-  const sql = postgres(o.dbUrl, { max: 4, onnotice: () => {} });
+  const sql = recoveringSql(o.dbUrl, { max: 4, onnotice: () => {} });
   const users = new Users(sql);
   const sessions = new Sessions(sql, o.settings.refreshReuseIntervalS);
   const tokens = new Tokens(o.jwtSecret, o.issuer, o.settings.jwtExpiryS);

@@ -4,7 +4,7 @@
 // through logical replication. Mount it on an HTTP server's 'upgrade' event.
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import postgres from "postgres";
+import { recoveringSql } from "../stack/db-client.ts";
 import { WebSocketServer } from "ws";
 import { createChangeDispatcher } from "./postgres-changes.ts";
 import { PresenceTopic, type PresenceDiff } from "./presence.ts";
@@ -33,7 +33,7 @@ const isMessagesTable = (change: Change) =>
   change.relation.schema === "realtime" && (change.relation.table === "messages" || change.relation.table.startsWith("messages_"));
 
 export async function createRealtimeServer(options: RealtimeOptions) {
-  const sql = postgres(options.dbUrl, { max: 4, onnotice: () => {}, connection: { application_name: "pgpod local realtime" } });
+  const sql = recoveringSql(options.dbUrl, { max: 4, onnotice: () => {}, connection: { application_name: "pgpod local realtime" } });
   const sessions = new Set<Session>();
   /** Channels by sub-topic; private and public channels of one name are separate, as in Realtime. */
   const topics = new Map<string, Set<Channel>>();
