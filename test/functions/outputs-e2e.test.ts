@@ -16,9 +16,10 @@ let direct: { name: string; bucket: string };
 let files: string;
 let internalUrl: string;
 let owner: string;
+let emulator: Awaited<ReturnType<typeof startEmulator>>;
 
 beforeAll(async () => {
-  const emulator = await startEmulator({ scripted: worker(scriptedWorker), upload: worker("upload") });
+  emulator = await startEmulator({ scripted: worker(scriptedWorker), upload: worker("upload") });
   single = await createEndpoint(uniqueName("out"), { runpodEndpointId: "scripted", emulator });
   strict = await createEndpoint(uniqueName("one"), { runpodEndpointId: "scripted", emulator, maxAttempts: 1 });
   grouped = await createEndpoint(uniqueName("grp"), { runpodEndpointId: "scripted", emulator, batchSize: 3 });
@@ -158,6 +159,35 @@ describe("output files end to end", () => {
     expect(done[1].error).toBe("this one failed");
     expect(done[2].output).toEqual({ text: "three" });
     expect((await download(grouped.bucket, `service/${grouped.name}/${ids[0]}/a.txt`)).bytes.toString()).toBe("A");
+  });
+
+  it("types files by their bytes, refuses active content in a public bucket and stores it as a download in a private one", async () => {
+    const html = Buffer.from("<!doctype html><script>alert(document.cookie)</script>").toString("base64");
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>').toString("base64");
+    const open = await createEndpoint(uniqueName("pub"), { runpodEndpointId: "scripted", emulator, maxAttempts: 1 });
+    await sql`update pgpod.endpoints set public_outputs = true where name = ${open.name}`;
+
+    const disguised = await settle((await submit(single.name, {
+      output: { files: [{ filename: "pic.png", content_type: "text/html", data: png.toString("base64") },
+                        { filename: "fake.png", content_type: "image/png", data: html },
+                        { filename: "page.html", content_type: "text/html", data: html }] },
+    })).id);
+    expect(disguised.status).toBe("succeeded");
+    expect((await jobFiles(disguised.id)).map((f) => [f.filename, f.content_type])).toEqual([
+      ["pic.png", "image/png"], ["fake.png", "application/octet-stream"], ["page.html", "application/octet-stream"],
+    ]);
+    expect((await download(single.bucket, (await jobFiles(disguised.id))[2].path)).type).toBe("application/octet-stream");
+
+    for (const file of [{ filename: "x.svg", content_type: "image/svg+xml", data: svg }, { filename: "pic.png", content_type: "text/html", data: html }]) {
+      const refused = await settle((await submit(open.name, { output: { files: [file] } })).id);
+      expect(refused.status).toBe("failed");
+      expect(refused.error).toMatch(/^pgpod: output file 0 is (image\/svg\+xml|application\/octet-stream|text\/html)/);
+    }
+
+    await sql`update pgpod.endpoints set allow_active_outputs = true where name = ${open.name}`;
+    const allowed = await settle((await submit(open.name, { output: { files: [{ filename: "x.svg", content_type: "image/svg+xml", data: svg }] } })).id);
+    expect(allowed.status).toBe("succeeded");
+    expect((await jobFiles(allowed.id))[0].content_type).toBe("image/svg+xml");
   });
 
   it("broadcasts the owner's job changes on the owner's private topic", async () => {

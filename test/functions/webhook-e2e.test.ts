@@ -25,7 +25,8 @@ import {
 let emulator: RunpodEmulator;
 let ep: { name: string; bucket: string };
 let lossy: { name: string; bucket: string };
-const png = Buffer.from("89504e470d0a1a0a", "hex").toString("base64");
+// A PNG signature and header chunk: enough for the bytes to say "image/png".
+const png = Buffer.from("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489", "hex").toString("base64");
 
 beforeAll(async () => {
   // Enough workers that the long in-flight jobs of the first tests hold up no later one.

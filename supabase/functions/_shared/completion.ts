@@ -6,7 +6,8 @@
 import type { Downloader } from "./download.ts";
 import { OutputError } from "./errors.ts";
 import { mapLimited } from "./http.ts";
-import { contentTypeFor, type FileRef, normaliseContentType, type OutputFile, splitOutput, withoutFileBytes } from "./outputs.ts";
+import { detectedContentType, isActiveContentType, storableContentType } from "./content-type.ts";
+import { type FileRef, normaliseContentType, type OutputFile, splitOutput, withoutFileBytes } from "./outputs.ts";
 import type { CompletedFile, CompleteSummary, PgpodDb, RunContext, RunJob } from "./db.ts";
 import type { RunpodResult } from "./schemas.ts";
 import type { StorageWriter } from "./storage.ts";
@@ -38,11 +39,19 @@ function checkedStoragePath(job: RunJob, storagePath: string, index: number): st
 
 async function storeFile(deps: CompletionDeps, ctx: RunContext, job: RunJob, file: OutputFile): Promise<FileRef> {
   const base = { index: file.index, filename: file.filename, bucket: ctx.bucket };
+  const what = `output file ${file.index}`;
+  const policy = { publicBucket: ctx.publicOutputs, allowActive: ctx.allowActiveOutputs };
   if (file.source.kind === "stored") {
     const path = checkedStoragePath(job, file.source.storagePath, file.index);
     const found = await deps.storage.info(ctx.bucket, path);
-    if (!found) throw new OutputError(`output file ${file.index}: nothing was uploaded to ${path}`);
-    return { ...base, path, content_type: file.contentType ?? found.contentType, size: found.size, sha256: null };
+    if (!found) throw new OutputError(`${what}: nothing was uploaded to ${path}`);
+    // Storage serves what the worker uploaded as it was declared; active content is taken down.
+    const type = normaliseContentType(found.contentType) ?? "application/octet-stream";
+    if (isActiveContentType(type) && !policy.allowActive) {
+      await deps.storage.remove(ctx.bucket, path);
+      throw new OutputError(`${what} was uploaded as ${type}; HTML, SVG, XML and script files are stored only from an endpoint with allow_active_outputs`);
+    }
+    return { ...base, path, content_type: type, size: found.size, sha256: null };
   }
   let bytes: Uint8Array;
   let contentType = file.contentType;
@@ -53,7 +62,7 @@ async function storeFile(deps: CompletionDeps, ctx: RunContext, job: RunJob, fil
     bytes = downloaded.bytes;
     contentType ??= normaliseContentType(downloaded.contentType);
   }
-  const type = contentTypeFor(file.filename, contentType);
+  const type = storableContentType(await detectedContentType(bytes, file.filename, contentType), policy, what);
   const path = `${job.storage_prefix}/${file.filename}`;
   await deps.storage.upload(ctx.bucket, path, bytes, type);
   return { ...base, path, content_type: type, size: bytes.byteLength, sha256: await sha256Hex(bytes) };

@@ -46,6 +46,7 @@ const runContextSchema = z.object({
   endpoint: z.string(),
   bucket: z.string(),
   public_outputs: z.boolean(),
+  allow_active_outputs: z.boolean(),
   grouped: z.boolean(),
   jobs: z.array(runJobSchema).min(1),
 });
@@ -57,6 +58,8 @@ export interface RunContext {
   endpoint: string;
   bucket: string;
   publicOutputs: boolean;
+  /** HTML, SVG, XML and scripts are stored with their own type (endpoints.allow_active_outputs). */
+  allowActiveOutputs: boolean;
   grouped: boolean;
   jobs: RunJob[];
 }
@@ -177,6 +180,7 @@ export function pgpodDb(url: string, applicationName: string): PgpodDb {
         endpoint: context.endpoint,
         bucket: context.bucket,
         publicOutputs: context.public_outputs,
+        allowActiveOutputs: context.allow_active_outputs,
         grouped: context.grouped,
         jobs: context.jobs,
       };

@@ -23,6 +23,7 @@ export interface StorageWriter {
   /** The object's size and type, or null when there is no such object. */
   info(bucket: string, path: string): Promise<StoredObject | null>;
   signedUploadUrl(bucket: string, path: string): Promise<SignedUpload>;
+  remove(bucket: string, path: string): Promise<void>;
 }
 
 export interface StorageWriterOptions {
@@ -102,6 +103,11 @@ export function storageWriter(options: StorageWriterOptions): StorageWriter {
         throw failure(`info for ${bucket}/${path}`, error as ApiError);
       }
       return { size: Number(data.size ?? 0), contentType: data.contentType ?? "application/octet-stream" };
+    },
+
+    async remove(bucket, path) {
+      const { error } = await storage.from(bucket).remove([path]);
+      if (error) throw failure(`removal of ${bucket}/${path}`, error as ApiError);
     },
 
     async signedUploadUrl(bucket, path) {

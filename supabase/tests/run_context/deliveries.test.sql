@@ -1,7 +1,7 @@
 -- run_context tells the webhook where a delivery's files go, and only while
 -- complete_run would still apply that delivery.
 begin;
-select plan(7);
+select plan(8);
 
 insert into pgpod.endpoints (name, runpod_endpoint_id, api_base, batch_size, output_bucket, public_outputs)
 values ('t_ctx', 'ep', 'http://runpod.test/v2', 2, 'ctx-bucket', true);
@@ -16,6 +16,8 @@ select is((select pgpod.run_context(run_id, attempt, 'rp-1') -> 'jobs' from c),
 select ok((select (pgpod.run_context(run_id, attempt, 'rp-1') ->> 'grouped')::boolean
                   and (pgpod.run_context(run_id, attempt, 'rp-1') ->> 'public_outputs')::boolean from c),
   'grouped and public_outputs come along');
+select is((select pgpod.run_context(run_id, attempt, 'rp-1') -> 'allow_active_outputs' from c), 'false'::jsonb,
+  'allow_active_outputs comes along, off by default');
 select is((select pgpod.run_context(run_id, attempt + 1, 'rp-1') from c), null, 'another attempt has none');
 
 select pgpod.mark_submitted((select jsonb_agg(jsonb_build_object('run_id', run_id, 'attempt', attempt, 'runpod_job_id', 'rp-1')) from c));
