@@ -165,6 +165,25 @@ describe("cancellation", () => {
   });
 });
 
+describe("cancel forwarding", () => {
+  it("reaches RunPod through the kick pgpod.cancel sends, without a dispatcher call of its own or cron", async () => {
+    const ep = await createEndpoint(uniqueName("ck"), { runpodEndpointId: "scripted", emulator });
+    const { id } = await submit(ep.name, { sleep_ms: 30_000, output: { never: true } });
+    await settle(id, ["submitted"]);
+    const [run] = await runsOf(id);
+    await waitFor("the worker to start", async () => (await runpodStatus("scripted", run.runpod_job_id!)).status === "IN_PROGRESS");
+    // Only the kick can deliver the cancel now: the minute schedule is off while this runs.
+    await sql`select cron.unschedule('pgpod-dispatch')`;
+    try {
+      await sql`select pgpod.cancel(${id})`;
+      await waitFor("RunPod to cancel the job", async () => (await runpodStatus("scripted", run.runpod_job_id!)).status === "CANCELLED", 10_000);
+      await waitFor("the job to end cancelled", async () => (await job(id)).status === "cancelled", 10_000);
+    } finally {
+      await sql`select pgpod.schedule_dispatch('10 seconds')`;
+    }
+  });
+});
+
 describe("/run failures", () => {
   for (const [status, label] of [[429, "rate limited"], [503, "unavailable"]] as const) {
     it(`releases the run with backoff when /run answers ${status} (${label}), and submits it again later`, async () => {
