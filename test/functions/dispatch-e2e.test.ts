@@ -47,6 +47,16 @@ async function runpodStatus(endpointId: string, runpodJobId: string) {
   return (await res.json()) as { status: string };
 }
 
+/** A job of a new endpoint that RunPod's worker is running (for 30 s), with its run. */
+async function runningOnRunpod(tag: string) {
+  const ep = await createEndpoint(uniqueName(tag), { runpodEndpointId: "scripted", emulator });
+  const { id } = await submit(ep.name, { sleep_ms: 30_000, output: { never: true } });
+  await settle(id, ["submitted"]);
+  const [run] = await runsOf(id);
+  await waitFor("the worker to start", async () => (await runpodStatus("scripted", run.runpod_job_id!)).status === "IN_PROGRESS");
+  return { id, run };
+}
+
 describe("dispatcher authentication", () => {
   it("refuses callers without a valid dispatch token, the raw secret included, and claims nothing", async () => {
     const ep = await createEndpoint(uniqueName("auth"), { runpodEndpointId: "scripted", emulator });
@@ -152,11 +162,7 @@ describe("cancellation", () => {
   });
 
   it("forwards the cancel of a running job", async () => {
-    const ep = await createEndpoint(uniqueName("cr"), { runpodEndpointId: "scripted", emulator });
-    const { id } = await submit(ep.name, { sleep_ms: 20_000, output: { never: true } });
-    await settle(id, ["submitted"]);
-    const [run] = await runsOf(id);
-    await waitFor("the worker to start", async () => (await runpodStatus("scripted", run.runpod_job_id!)).status === "IN_PROGRESS");
+    const { id } = await runningOnRunpod("cr");
     await sql`select pgpod.cancel(${id})`;
     const done = await settle(id, ["cancelled", "succeeded"], 10_000);
     expect(done.status).toBe("cancelled");
@@ -167,11 +173,7 @@ describe("cancellation", () => {
 
 describe("cancel forwarding", () => {
   it("reaches RunPod through the kick pgpod.cancel sends, without a dispatcher call of its own or cron", async () => {
-    const ep = await createEndpoint(uniqueName("ck"), { runpodEndpointId: "scripted", emulator });
-    const { id } = await submit(ep.name, { sleep_ms: 30_000, output: { never: true } });
-    await settle(id, ["submitted"]);
-    const [run] = await runsOf(id);
-    await waitFor("the worker to start", async () => (await runpodStatus("scripted", run.runpod_job_id!)).status === "IN_PROGRESS");
+    const { id, run } = await runningOnRunpod("ck");
     // Only the kick can deliver the cancel now: the minute schedule is off while this runs.
     await sql`select cron.unschedule('pgpod-dispatch')`;
     try {
