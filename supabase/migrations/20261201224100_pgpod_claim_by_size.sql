@@ -1,0 +1,165 @@
+-- claim_runs as before, and: a grouped run holds no more input than one
+-- RunPod /run body (10 MB) takes, and an endpoint backing off after RunPod
+-- refused it is not claimed.
+create or replace function pgpod.claim_runs(endpoint text, max_runs integer default 10)
+returns table (
+  run_id bigint,
+  attempt integer,
+  endpoint_name text,
+  runpod_endpoint_id text,
+  api_base text,
+  execution_timeout_ms integer,
+  ttl_ms integer,
+  low_priority boolean,
+  direct_upload boolean,
+  output_bucket text,
+  signed_url_ttl_s integer,
+  grouped boolean,
+  jobs jsonb,
+  input jsonb
+)
+language plpgsql security definer set search_path = '' as $$
+#variable_conflict use_column
+declare
+  e pgpod.endpoints;
+  capacity integer := max_runs;
+  msgs pgmq.message_record[];
+  claim_ids uuid[];
+  stale_ids bigint[];
+  -- RunPod refuses /run bodies over 10 MB: a grouped run's inputs stay below
+  -- that, with room for the envelope (webhook URL, policy) and each job's
+  -- wrapper and upload URL
+  body_budget constant bigint := 10 * 1000 * 1000 - 64 * 1024;
+  job_overhead constant integer := 1024;
+  item record;
+  grp integer := 0;
+  in_grp integer := 0;
+  grp_bytes bigint := 0;
+  placed uuid[] := '{}';
+  groups integer[] := '{}';
+  left_over bigint[] := '{}';
+begin
+  select * into e from pgpod.endpoints x where x.name = claim_runs.endpoint;
+  if not found then
+    raise exception 'pgpod: unknown endpoint "%"', claim_runs.endpoint using errcode = '23503';
+  end if;
+  if e.paused or coalesce(max_runs, 0) < 1 then
+    return;
+  end if;
+  -- backing off after RunPod refused it (another dispatcher may have listed it before)
+  if exists (select 1 from pgpod.endpoint_health h where h.endpoint = e.name and h.dispatch_after > now()) then
+    return;
+  end if;
+  if e.max_in_flight is not null then
+    -- one claimer per capped endpoint at a time keeps the count exact; a
+    -- claimer that finds another one busy leaves the work to it
+    perform 1 from pgpod.endpoints x where x.name = e.name for no key update skip locked;
+    if not found then
+      return;
+    end if;
+    capacity := least(capacity, e.max_in_flight - (
+      select count(*) from pgpod.runs r
+      where r.endpoint = e.name and r.status in ('submitting', 'IN_QUEUE', 'IN_PROGRESS')));
+    if capacity < 1 then
+      return;
+    end if;
+  end if;
+
+  select array_agg(m) into msgs
+  from pgmq.read(queue_name => e.queue_name::text, vt => (select s.claim_vt_s from pgpod.settings s),
+                 qty => capacity * e.batch_size) m;
+  if msgs is null then
+    return;
+  end if;
+
+  -- A job row locked by someone else (a cancel in progress) is skipped; its
+  -- message stays hidden and comes back after the visibility timeout.
+  select array_agg(j.id) into claim_ids
+  from (
+    select j.id from pgpod.jobs j
+    where j.id = any(array(select (m.message ->> 'job_id')::uuid from unnest(msgs) m))
+      and j.status = 'queued'
+    for update skip locked
+  ) j;
+
+  -- Messages of jobs no longer queued (cancelled, finished, taken through a
+  -- newer message) and repeated messages of one job are dropped for good.
+  select array_agg(m.msg_id) into stale_ids
+  from (
+    select m.msg_id,
+           row_number() over (partition by m.message ->> 'job_id' order by m.msg_id) as nth,
+           exists (select 1 from pgpod.jobs j where j.id = (m.message ->> 'job_id')::uuid and j.status = 'queued') as live
+    from unnest(msgs) m
+  ) m
+  where not m.live or m.nth > 1;
+  if stale_ids is not null then
+    perform pgmq.delete(queue_name => e.queue_name::text, msg_ids => stale_ids);
+  end if;
+  if claim_ids is null then
+    return;
+  end if;
+
+  -- Oldest first, each run takes up to batch_size jobs and, in grouped mode,
+  -- no more input bytes than one /run body holds. Jobs that no run has room
+  -- for go back to the queue at once.
+  for item in
+    select j.id, m.msg_id, case when e.batch_size > 1 then octet_length(j.input::text) else 0 end as bytes
+    from pgpod.jobs j
+    join (select (x.message ->> 'job_id')::uuid as job_id, min(x.msg_id) as msg_id
+          from unnest(msgs) x group by 1) m on m.job_id = j.id
+    where j.id = any(claim_ids)
+    order by m.msg_id
+  loop
+    if in_grp > 0 and (in_grp >= e.batch_size or grp_bytes + item.bytes + job_overhead > body_budget) then
+      grp := grp + 1;
+      in_grp := 0;
+      grp_bytes := 0;
+    end if;
+    if grp >= capacity then
+      left_over := left_over || item.msg_id;
+      continue;
+    end if;
+    placed := placed || item.id;
+    groups := groups || grp;
+    in_grp := in_grp + 1;
+    grp_bytes := grp_bytes + item.bytes + job_overhead;
+  end loop;
+  if cardinality(left_over) > 0 then
+    perform pgmq.set_vt(queue_name => e.queue_name::text, msg_id => mid, vt => 0) from unnest(left_over) mid;
+  end if;
+
+  return query
+  with grouped as (
+    select j.id, j.input, j.owner_id, j.attempt + 1 as attempt, m.msg_id, p.grp
+    from unnest(placed, groups) as p(id, grp)
+    join pgpod.jobs j on j.id = p.id
+    join (select (x.message ->> 'job_id')::uuid as job_id, min(x.msg_id) as msg_id
+          from unnest(msgs) x group by 1) m on m.job_id = j.id
+  ), new_runs as (
+    insert into pgpod.runs (endpoint, attempt, grouped, job_ids, msg_ids)
+    select e.name, max(g.attempt), e.batch_size > 1,
+           array_agg(g.id order by g.msg_id), array_agg(g.msg_id order by g.msg_id)
+    from grouped g
+    group by g.grp
+    returning id, attempt, job_ids
+  ), started as (
+    update pgpod.jobs j
+       set status = 'submitting', run_id = r.id, attempt = j.attempt + 1, updated_at = now()
+      from new_runs r
+     where j.id = any(r.job_ids)
+  )
+  select r.id, r.attempt, e.name, e.runpod_endpoint_id, e.api_base, e.execution_timeout_ms, e.ttl_ms,
+         e.low_priority, e.direct_upload, e.output_bucket, e.signed_url_ttl_s, e.batch_size > 1,
+         (select jsonb_agg(jsonb_build_object(
+                   'job_id', g.id, 'owner_id', g.owner_id,
+                   'storage_prefix', pgpod.storage_prefix(g.owner_id, e.name, g.id))
+                 order by g.msg_id)
+            from grouped g where g.id = any(r.job_ids)),
+         case when e.batch_size > 1
+              then jsonb_build_object('jobs', (
+                     select jsonb_agg(jsonb_build_object('job_id', g.id, 'input', g.input) order by g.msg_id)
+                     from grouped g where g.id = any(r.job_ids)))
+              else (select g.input from grouped g where g.id = r.job_ids[1]) end
+  from new_runs r
+  order by r.id;
+end $$;
