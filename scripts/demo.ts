@@ -1,13 +1,15 @@
 // `npm run demo`: starts a local stack of its own, sends a realistic mix of
-// jobs as signed-in users, shows progress while the real mechanisms (insert
-// kicks and pg_cron) drive them through the emulated RunPod, and checks that
-// every job ended as it should.
+// jobs as signed-in users who watch them through Realtime, shows progress
+// while the real mechanisms (insert kicks and pg_cron) drive them through the
+// emulated RunPod, and checks that every job ended as it should and that its
+// owner, and only its owner, saw it end.
 import postgres from "postgres";
 import { stackEnv, type StackConfig } from "../local/stack/config.ts";
 import { start, stop } from "../local/stack/stack.ts";
 import { parseOptions, usage, type DemoOptions } from "./demo/options.ts";
 import { findProblems, readJobs, type Problem } from "./demo/outcome.ts";
 import { finalStatuses, progressDisplay, type Snapshot, type Status } from "./demo/progress.ts";
+import { settle, watchJobs, watchProblems, type RealtimeWatch } from "./demo/realtime.ts";
 import { planScenario } from "./demo/scenario.ts";
 import { fetchSignedUrls } from "./demo/signed-urls.ts";
 import { formatSummary, readSummary } from "./demo/summary.ts";
@@ -50,8 +52,11 @@ async function watch(sql: postgres.Sql, traffic: Traffic, planned: number, timeo
 async function runScenario(options: DemoOptions): Promise<number> {
   const env = await stackEnv(options.stack);
   const sql = postgres(env.SUPABASE_DB_URL, { max: 8, onnotice: () => {} });
+  let realtime: RealtimeWatch | undefined;
   try {
     const users = await ensureUsers(sql);
+    // Every user watches their own jobs through Realtime, from before the first insert.
+    realtime = await watchJobs(env, users);
     const steps = planScenario(options.jobs);
     const planned = steps.reduce((sum, s) => sum + s.jobs, 0);
     say(`submitting ${planned} jobs as ${users.map((u) => u.email).join(", ")} over ${options.durationS} s ` +
@@ -60,15 +65,21 @@ async function runScenario(options: DemoOptions): Promise<number> {
     const timing = await watch(sql, traffic, planned, options.timeoutS * 1000);
     if (timing.timedOut) say(`stopped waiting after ${options.timeoutS} s`);
 
-    const problems: Problem[] = findProblems(traffic.jobs, await readJobs(sql, traffic.jobs));
-    const data = await readSummary(sql, traffic.jobs, options.stack.stateDir);
+    const rows = await readJobs(sql, traffic.jobs);
+    const problems: Problem[] = findProblems(traffic.jobs, rows);
+    const finalStatus = new Map([...rows.values()].filter((r) => finalStatuses.includes(r.status)).map((r) => [r.id, r.status]));
+    const seen = await settle(realtime, finalStatus, 10_000);
+    const realtimeProblems = watchProblems(realtime, traffic.jobs, finalStatus, seen);
+    const data = await readSummary(sql, traffic.jobs, options.stack.stateDir, seen);
     const fetched = await fetchSignedUrls(sql, env, users, traffic.jobs.map((j) => j.id));
     const [{ bucket }] = await sql<{ bucket: string }[]>`select output_bucket as bucket from pgpod.endpoints where name = 'image'`;
-    say(formatSummary(data, fetched, problems, { users: users.length, ...timing, stateDir: options.stack.stateDir, bucket }));
+    say(formatSummary(data, fetched, problems, { users: users.length, ...timing, stateDir: options.stack.stateDir, bucket }, realtimeProblems));
     for (const f of traffic.failures) say(`  submission failed (${f.step.label}): ${f.error}`);
-    const ok = problems.length === 0 && traffic.failures.length === 0 && fetched.length > 0 && fetched.every((f) => f.ok);
+    const ok = problems.length === 0 && realtimeProblems.length === 0 && traffic.failures.length === 0 &&
+      fetched.length > 0 && fetched.every((f) => f.ok);
     return ok ? 0 : 1;
   } finally {
+    await realtime?.stop();
     await sql.end({ timeout: 5 });
   }
 }

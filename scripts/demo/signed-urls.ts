@@ -15,7 +15,8 @@ export interface FetchedFile {
   detail: string;
 }
 
-async function userToken(env: StackEnv, user: DemoUser): Promise<string> {
+/** A user's access token as Supabase Auth would sign it. */
+export async function userToken(env: StackEnv, user: DemoUser): Promise<string> {
   return new SignJWT({ role: "authenticated", aud: "authenticated", email: user.email })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(user.id)

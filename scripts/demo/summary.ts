@@ -17,6 +17,8 @@ interface EndpointRow {
   submit_p95: number | null;
   finish_p50: number | null;
   finish_p95: number | null;
+  seen_p50: number | null;
+  seen_p95: number | null;
 }
 
 export interface SummaryData {
@@ -26,8 +28,10 @@ export interface SummaryData {
   diskExample: string | null;
 }
 
-export async function readSummary(sql: Sql, jobs: TrackedJob[], stateDir: string): Promise<SummaryData> {
+/** `finalSeenAt`: when each job's owner saw its final state through Realtime (ms since the epoch). */
+export async function readSummary(sql: Sql, jobs: TrackedJob[], stateDir: string, finalSeenAt: Map<string, number>): Promise<SummaryData> {
   const ids = jobs.map((j) => j.id);
+  const seen = [...finalSeenAt].map(([id, at]) => ({ id, at }));
   const documentIds = jobs.flatMap((j) => (j.documentId ? [j.documentId] : []));
   const endpoints = await sql<EndpointRow[]>`
     select endpoint, count(*)::int as jobs,
@@ -38,8 +42,11 @@ export async function readSummary(sql: Sql, jobs: TrackedJob[], stateDir: string
            percentile_cont(0.5) within group (order by extract(epoch from submitted_at - created_at))::float8 as submit_p50,
            percentile_cont(0.95) within group (order by extract(epoch from submitted_at - created_at))::float8 as submit_p95,
            percentile_cont(0.5) within group (order by extract(epoch from finished_at - created_at))::float8 as finish_p50,
-           percentile_cont(0.95) within group (order by extract(epoch from finished_at - created_at))::float8 as finish_p95
+           percentile_cont(0.95) within group (order by extract(epoch from finished_at - created_at))::float8 as finish_p95,
+           percentile_cont(0.5) within group (order by s.at / 1000 - extract(epoch from created_at))::float8 as seen_p50,
+           percentile_cont(0.95) within group (order by s.at / 1000 - extract(epoch from created_at))::float8 as seen_p95
     from pgpod.jobs
+    left join jsonb_to_recordset(${sql.json(seen)}) as s(id uuid, at float8) using (id)
     where id = any(${ids}::uuid[])
     group by grouping sets ((endpoint), ())
     order by endpoint nulls last`;
@@ -76,16 +83,19 @@ export function formatSummary(
   fetched: FetchedFile[],
   problems: Problem[],
   context: { users: number; submittedS: number; finishedS: number; stateDir: string; bucket: string },
+  realtimeProblems: string[],
 ): string {
   const lines: string[] = [];
   const jobs = data.endpoints.find((e) => e.endpoint === null)?.jobs ?? 0;
   lines.push("", `pgpod demo summary: ${jobs} jobs from ${context.users} users, submitted over ${context.submittedS.toFixed(0)} s, done after ${context.finishedS.toFixed(0)} s`, "");
-  lines.push(`${"endpoint".padEnd(11)}${pad("jobs", 6)}${pad("succeeded", 11)}${pad("failed", 8)}${pad("retried", 9)}${pad("cancelled", 11)}${pad("insert→submitted p50/p95", 27)}${pad("insert→finished p50/p95", 26)}`);
+  lines.push(`${"endpoint".padEnd(11)}${pad("jobs", 6)}${pad("succeeded", 11)}${pad("failed", 8)}${pad("retried", 9)}${pad("cancelled", 11)}${pad("insert→submitted p50/p95", 27)}${pad("insert→finished p50/p95", 26)}${pad("insert→owner saw the final state p50/p95", 43)}`);
   for (const e of data.endpoints) {
     lines.push(`${(e.endpoint ?? "all").padEnd(11)}${pad(e.jobs, 6)}${pad(e.succeeded, 11)}${pad(e.failed, 8)}${pad(e.retried, 9)}${pad(e.cancelled, 11)}` +
-      `${pad(`${seconds(e.submit_p50)} / ${seconds(e.submit_p95)}`, 27)}${pad(`${seconds(e.finish_p50)} / ${seconds(e.finish_p95)}`, 26)}`);
+      `${pad(`${seconds(e.submit_p50)} / ${seconds(e.submit_p95)}`, 27)}${pad(`${seconds(e.finish_p50)} / ${seconds(e.finish_p95)}`, 26)}` +
+      `${pad(`${seconds(e.seen_p50)} / ${seconds(e.seen_p95)}`, 43)}`);
   }
-  lines.push("(retried: jobs that needed more than one attempt; submitted = the last attempt's /run)", "");
+  lines.push("(retried: jobs that needed more than one attempt; submitted = the last attempt's /run;",
+    " owner saw = the job's final state arrived on its owner's private Realtime channel)", "");
   const d = data.documents;
   lines.push(`documents: ${d.total} rows in public.documents, ${d.done} done, ${d.failed} failed; ${d.transcriptions} document_transcriptions rows written by the on_complete hook`);
   lines.push(`files stored: ${data.files.count} in pgpod.job_files, ${megabytes(data.files.bytes)}`);
@@ -94,6 +104,12 @@ export function formatSummary(
   for (const f of fetched) lines.push(`  ${f.ok ? "ok  " : "FAIL"} ${f.endpoint.padEnd(7)} ${f.path}: ${f.detail}`);
   lines.push(`PNGs on disk: ${join(context.stateDir, "storage", "objects", context.bucket)}/<owner>/<endpoint>/<job>/<file>.png/<version>`);
   if (data.diskExample) lines.push(`  e.g. ${data.diskExample}`);
+  if (realtimeProblems.length === 0) {
+    lines.push(`realtime: every owner saw the final state of each of their jobs on pgpod:jobs:<user id>; nobody was sent another's`);
+  } else {
+    lines.push(`realtime: ${realtimeProblems.length} problems:`);
+    for (const p of realtimeProblems) lines.push(`  ${p}`);
+  }
   lines.push("");
   if (problems.length === 0) {
     lines.push(`result: all ${jobs} jobs ended as expected`);

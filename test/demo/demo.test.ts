@@ -44,6 +44,9 @@ describe("npm run demo", () => {
   it("runs a small mix to the expected end and reports it", async () => {
     const { code, output } = await demo(["--jobs", "12", "--state-dir", stateDir]);
     expect(output).toContain("result: all 12 jobs ended as expected");
+    expect(output).toContain("realtime: every owner saw the final state of each of their jobs on pgpod:jobs:<user id>; nobody was sent another's");
+    // per endpoint: insert→submitted, insert→finished and insert→owner saw the final state, each p50 / p95
+    expect(output).toMatch(/^all +12 .*\d+\.\ds \/ \d+\.\ds +\d+\.\ds \/ \d+\.\ds +\d+\.\ds \/ \d+\.\ds$/m);
     expect(code).toBe(0);
     expect(output).toMatch(/^progress: \d+\/12 finished · inserted \d+ · queued \d+/m);
     expect(output).toMatch(/^sleep +1 +0 +0 +0 +1 /m);
