@@ -10,6 +10,7 @@ async function run(): Promise<number> {
       return (await import("./test-runner.ts")).main(args);
     case "demo": return (await import("../scripts/demo.ts")).main(args);
     case "bench": return (await import("../bench/run.ts")).main(args);
+    case "types": return (await import("./types.ts")).main();
     case "runpod-emulator":
       await (await import("./runpod/cli.ts")).main(args);
       return 0;

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { repoRoot, resolveConfig, stackEnv } from "./stack/config.ts";
 import { freePort } from "./stack/ports.ts";
 import * as stack from "./stack/stack.ts";
+import { typesProblem } from "./types.ts";
 
 interface SuiteResult {
   name: string;
@@ -75,6 +76,19 @@ function typecheck(env: NodeJS.ProcessEnv): SuiteResult {
   return { name: "tsc (Node tooling and tests)", passed: ok ? 1 : 0, failed: ok ? 0 : 1, ok };
 }
 
+/** Before any test adds to the database, so it holds the migrations and seed alone. */
+function generatedTypes(dbUrl: string): SuiteResult {
+  process.stdout.write("\n$ supabase gen types typescript (compared with supabase/database.types.ts)\n");
+  let problem: string | undefined;
+  try {
+    problem = typesProblem(dbUrl);
+  } catch (error) {
+    problem = (error as Error).message;
+  }
+  if (problem) process.stdout.write(`${problem}\n`);
+  return { name: "generated types", passed: problem ? 0 : 1, failed: problem ? 1 : 0, ok: !problem };
+}
+
 function advisors(env: NodeJS.ProcessEnv, dbUrl: string): SuiteResult {
   const { ok } = run(bin("supabase"), ["db", "advisors", `--remote=${dbUrl}`, "--level", "warn", "--fail-on", "warn"], { ...env, PGSSLMODE: "disable" });
   return { name: "supabase db advisors", passed: ok ? 1 : 0, failed: ok ? 0 : 1, ok };
@@ -97,6 +111,7 @@ export async function main(args: string[]): Promise<number> {
     const env = { ...process.env, ...(await stackEnv(config)), PGPOD_STATE_DIR: config.stateDir, PGPASSWORD: "postgres" };
     const dbUrl = env.SUPABASE_DB_URL;
     pgmq = await stack.pgmqInUse(dbUrl);
+    results.push(generatedTypes(dbUrl));
     results.push(pgTap(env, config.dbPort));
     results.push(vitest(env, config.stateDir));
     results.push(...deno(env));

@@ -1,8 +1,8 @@
-// What the README's ```ts examples take as given: a supabase-js client with a
-// signed-in user, that user, a job row and the app's own result handler. The
-// docs test type-checks each example as a module against these names only (this
+// What the README's ```ts examples take as given: a supabase-js client typed
+// with supabase/database.types.ts and a signed-in user, that user, a job row
+// and the app's own result handler. The docs test type-checks each example as a module against these names only (this
 // file is excluded from the repo's tsconfig so no other code sees them).
-declare const supabase: import("@supabase/supabase-js").SupabaseClient;
+declare const supabase: import("@supabase/supabase-js").SupabaseClient<import("../../supabase/database.types.js").Database>;
 declare const user: import("@supabase/supabase-js").User;
 declare const job: {
   id: string;
