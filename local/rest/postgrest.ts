@@ -117,8 +117,12 @@ export async function startDataApi(o: DataApiOptions): Promise<DataApi> {
       for (const line of chunk.split("\n")) if (line.trim()) o.log(line.trim());
     });
   }
+  // However this process ends (a later part failing to start included), PostgREST goes with it.
+  const killChild = () => child.kill("SIGKILL");
+  process.once("exit", killChild);
   let stopping = false;
   child.once("exit", (code, signal) => {
+    process.off("exit", killChild);
     if (!stopping) o.log(`PostgREST exited (${signal ?? `code ${code}`}); /rest/v1 answers 502 until the stack restarts`);
   });
   try {
