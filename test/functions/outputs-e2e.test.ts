@@ -59,7 +59,7 @@ describe("output files end to end", () => {
     expect(done.status).toBe("succeeded");
     const path = `${owner}/${single.name}/${id}/portrait.png`;
     const ref = { index: 0, filename: "portrait.png", bucket: single.bucket, path, content_type: "image/png", size: png.length, sha256: sha(png) };
-    expect(done.output).toEqual({ status: "success", prompt_id: "p1", files: [ref] });
+    expect(done.output).toEqual({ status: "success", prompt_id: "p1", files: [{ ...ref, url: null, signed_url: expect.any(String) }] });
     expect(await jobFiles(id)).toEqual([{ ...ref, owner_id: owner }]);
     const stored = await download(single.bucket, path);
     expect(stored.status).toBe(200);
@@ -82,7 +82,7 @@ describe("output files end to end", () => {
     expect(done.status).toBe("succeeded");
     const stored = await jobFiles(id);
     expect(stored.map((f) => [f.filename, f.content_type, f.size])).toEqual([["0.webp", "image/png", png.length], ["1.png", "image/png", png.length]]);
-    expect(done.output).toEqual({ files: stored.map(({ owner_id: _o, ...ref }) => ref) });
+    expect(done.output).toEqual({ files: stored.map(({ owner_id: _o, ...ref }) => ({ ...ref, url: null, signed_url: expect.any(String) })) });
     expect((await download(single.bucket, stored[1].path)).bytes.equals(png)).toBe(true);
   });
 

@@ -10,6 +10,7 @@ import { detectedContentType, isActiveContentType, storableContentType } from ".
 import { type FileRef, normaliseContentType, type OutputFile, splitOutput, withoutFileBytes } from "./outputs.ts";
 import type { CompletedFile, CompleteSummary, PgpodDb, RunContext, RunJob } from "./db.ts";
 import type { RunpodResult } from "./schemas.ts";
+import { type UrlSettings, withResultUrls } from "./result-urls.ts";
 import type { StorageWriter } from "./storage.ts";
 import { isDataRefusal, unstorableReason, unstorableShape } from "./storable.ts";
 
@@ -71,14 +72,14 @@ async function storeFile(deps: CompletionDeps, ctx: RunContext, job: RunJob, fil
 type JobResult = { job: RunJob; output: unknown; files: FileRef[] } | { job: RunJob; error: string };
 
 /** Stores one job's files; an unusable output becomes that job's error. */
-async function storeJobOutput(deps: CompletionDeps, ctx: RunContext, job: RunJob, output: unknown): Promise<JobResult> {
+async function storeJobOutput(deps: CompletionDeps, ctx: RunContext, urls: () => Promise<UrlSettings>, job: RunJob, output: unknown): Promise<JobResult> {
   // Checked before any file is stored: nothing of an output Postgres refuses is kept.
   const shape = unstorableShape(output);
   if (shape) return { job, error: `pgpod: output refused: ${shape}` };
   try {
     const split = splitOutput(output);
     const refs = await mapLimited(split.files, uploadParallelism, (file) => storeFile(deps, ctx, job, file));
-    const kept = split.withRefs(refs);
+    const kept = split.withRefs(refs.length === 0 ? refs : await withResultUrls(deps.storage, await urls(), refs));
     const problem = unstorableReason(kept);
     if (problem) return { job, error: `pgpod: output refused: ${problem}` };
     return { job, output: kept, files: refs };
@@ -154,10 +155,18 @@ export async function completeRun(deps: CompletionDeps, ctx: RunContext, result:
   const recorded = recordedResult(result);
   if (!ctx.grouped && ctx.jobs.length !== 1) throw new Error(`run ${ctx.runId} is not grouped but has ${ctx.jobs.length} jobs`);
   await deps.storage.ensureBucket(ctx.bucket, ctx.publicOutputs);
+  // Read once, and only when some job of the run has files.
+  let settings: Promise<UrlSettings> | undefined;
+  const urls = () =>
+    settings ??= deps.db.outputSettings(ctx.endpoint).then((s) => ({
+      bucket: ctx.bucket,
+      publicBucket: ctx.publicOutputs,
+      signedUrlTtlS: s.signedUrlTtlS,
+    }));
   const jobResults: JobResult[] = [];
   for (const item of perJobOutputs(ctx, result.output)) {
     jobResults.push(
-      item.error !== undefined ? { job: item.job, error: item.error } : await storeJobOutput(deps, ctx, item.job, item.output),
+      item.error !== undefined ? { job: item.job, error: item.error } : await storeJobOutput(deps, ctx, urls, item.job, item.output),
     );
   }
   const files: CompletedFile[] = jobResults.flatMap((r) => "files" in r ? r.files.map((f) => ({ job_id: r.job.job_id, ...f })) : []);

@@ -64,6 +64,13 @@ export interface RunContext {
   jobs: RunJob[];
 }
 
+const outputSettingsSchema = z.object({ signed_url_ttl_s: z.number().int().positive() });
+
+/** How the URLs in a finished job's output.files are made. */
+export interface OutputSettings {
+  signedUrlTtlS: number;
+}
+
 const markSubmittedSchema = z.object({
   submitted: z.number().int(),
   stale: z.array(z.object({ run_id: runId, runpod_job_id: z.string() })),
@@ -125,6 +132,8 @@ export interface PgpodDb {
    */
   runContext(runId: string, attempt: number, runpodJobId: string): Promise<RunContext | null>;
   completeRun(runId: string, attempt: number, result: Record<string, unknown>, files: CompletedFile[]): Promise<CompleteSummary>;
+  /** The endpoint's settings for output files; read only by deliveries that store files. */
+  outputSettings(endpoint: string): Promise<OutputSettings>;
   close(): Promise<void>;
 }
 
@@ -189,6 +198,13 @@ export function pgpodDb(url: string, applicationName: string): PgpodDb {
     async completeRun(id, attempt, result, files) {
       const [row] = await sql`select pgpod.complete_run(${id}::bigint, ${attempt}, ${asJson(result)}, ${asJson(files)}) as summary`;
       return completeSchema.parse(row.summary);
+    },
+
+    async outputSettings(endpoint) {
+      const [row] = await sql`select pgpod.output_settings(${endpoint}) as settings`;
+      if (!row.settings) throw new Error(`endpoint ${endpoint} does not exist`);
+      const settings = outputSettingsSchema.parse(row.settings);
+      return { signedUrlTtlS: settings.signed_url_ttl_s };
     },
 
     close: () => sql.end({ timeout: 5 }),

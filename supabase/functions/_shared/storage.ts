@@ -24,6 +24,10 @@ export interface StorageWriter {
   info(bucket: string, path: string): Promise<StoredObject | null>;
   signedUploadUrl(bucket: string, path: string): Promise<SignedUpload>;
   remove(bucket: string, path: string): Promise<void>;
+  /** Signed download URLs valid for `expiresInS`, one per path and in order; null for a path with no object. */
+  signedUrls(bucket: string, paths: string[], expiresInS: number): Promise<Array<string | null>>;
+  /** The object's URL in a public bucket (no request is made). */
+  publicUrl(bucket: string, path: string): string;
 }
 
 export interface StorageWriterOptions {
@@ -114,6 +118,18 @@ export function storageWriter(options: StorageWriterOptions): StorageWriter {
       const { data, error } = await storage.from(bucket).createSignedUploadUrl(path, { upsert: true });
       if (error) throw failure(`signing an upload URL for ${bucket}/${path}`, error as ApiError);
       return { url: data.signedUrl, path: data.path };
+    },
+
+    async signedUrls(bucket, paths, expiresInS) {
+      if (paths.length === 0) return [];
+      const { data, error } = await storage.from(bucket).createSignedUrls(paths, expiresInS);
+      if (error) throw failure(`signing download URLs in ${bucket}`, error as ApiError);
+      const byPath = new Map(data.map((entry) => [entry.path, entry.error ? null : entry.signedUrl]));
+      return paths.map((path) => byPath.get(path) ?? null);
+    },
+
+    publicUrl(bucket, path) {
+      return storage.from(bucket).getPublicUrl(path).data.publicUrl;
     },
   };
 }
