@@ -314,6 +314,9 @@ isOneToOne: false
 "note_endpoint_problem":
 { Args: { "endpoint": string,"problem": string }; Returns: undefined
                            },
+"output_settings":
+{ Args: { "endpoint": string }; Returns: Json
+                           },
 "prune":
 { Args: { "older_than"?: string }; Returns: Json
                            },
