@@ -314,6 +314,9 @@ isOneToOne: false
 "note_endpoint_problem":
 { Args: { "endpoint": string,"problem": string }; Returns: undefined
                            },
+"ops_snapshot":
+{ Args: Record<PropertyKey, never>; Returns: Json
+                           },
 "output_settings":
 { Args: { "endpoint": string }; Returns: Json
                            },
