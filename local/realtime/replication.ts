@@ -124,6 +124,16 @@ export function startReplication(options: ReplicationOptions) {
     stream.once("close", () => clearInterval(timer));
 
     stream.on("data", (data: Buffer) => {
+      try {
+        receive(data);
+      } catch (error) {
+        // A message this reader cannot follow: start over on a fresh slot.
+        options.log(`unreadable replication message: ${(error as Error).message}`);
+        stream.destroy();
+      }
+    });
+
+    function receive(data: Buffer) {
       if (data[0] === 0x6b) {
         // 'k': keepalive, with the server's WAL end and whether it wants an answer now.
         const walEnd = data.readBigUInt64BE(1);
@@ -172,7 +182,7 @@ export function startReplication(options: ReplicationOptions) {
           break;
         }
       }
-    });
+    }
   }
 
   const started = connect();

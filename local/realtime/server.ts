@@ -142,6 +142,22 @@ export async function createRealtimeServer(options: RealtimeOptions) {
     );
   }
 
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname !== websocketPath) return refuse(socket, 400, `no websocket at ${url.pathname}`);
+    const vsn = (url.searchParams.get("vsn") ?? "1.0.0") as Vsn;
+    if (vsn !== "1.0.0" && vsn !== "2.0.0") return refuse(socket, 400, `unsupported vsn ${vsn}`);
+    const apikey = url.searchParams.get("apikey") ?? (req.headers["x-api-key"] as string | undefined);
+    const check = await hub.checkToken(apikey);
+    if (!check.ok) return refuse(socket, 401, check.reason);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const { authorization: _a, cookie: _c, ...headers } = req.headers;
+      const session = new Session(hub, ws, vsn, apikey!, headers);
+      sessions.add(session);
+      ws.once("close", () => sessions.delete(session));
+    });
+  }
+
   return {
     /** The replication slot in use (temporary: Postgres drops it when the server stops). */
     get slot() {
@@ -152,19 +168,12 @@ export async function createRealtimeServer(options: RealtimeOptions) {
     },
     /** For an HTTP server's 'upgrade' event; answers only /realtime/v1/websocket. */
     async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-      const url = new URL(req.url ?? "/", "http://localhost");
-      if (url.pathname !== websocketPath) return refuse(socket, 400, `no websocket at ${url.pathname}`);
-      const vsn = (url.searchParams.get("vsn") ?? "1.0.0") as Vsn;
-      if (vsn !== "1.0.0" && vsn !== "2.0.0") return refuse(socket, 400, `unsupported vsn ${vsn}`);
-      const apikey = url.searchParams.get("apikey") ?? (req.headers["x-api-key"] as string | undefined);
-      const check = await hub.checkToken(apikey);
-      if (!check.ok) return refuse(socket, 401, check.reason);
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        const { authorization: _a, cookie: _c, ...headers } = req.headers;
-        const session = new Session(hub, ws, vsn, apikey!, headers);
-        sessions.add(session);
-        ws.once("close", () => sessions.delete(session));
-      });
+      try {
+        await upgrade(req, socket, head);
+      } catch (error) {
+        options.log(`websocket upgrade failed: ${(error as Error).message}`);
+        socket.destroy();
+      }
     },
     /** Closes every socket (clients see 1001 and reconnect later) and ends replication. */
     async close(): Promise<void> {

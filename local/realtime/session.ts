@@ -210,8 +210,8 @@ export class Session {
     try {
       frame = decodeFrame(this.vsn, data, isBinary);
     } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      this.hub.log(`ignored a malformed frame: ${error.message}`);
+      // Whatever a client sends, the server carries on.
+      this.hub.log(`ignored a malformed frame: ${error instanceof ProtocolError ? error.message : String(error)}`);
       return;
     }
     if (frame.topic === "phoenix" && frame.event === "heartbeat") {

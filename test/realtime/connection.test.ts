@@ -53,6 +53,17 @@ describe("frames", () => {
     s.ws.close();
   });
 
+  it("ignores frames it cannot read and keeps the socket", async () => {
+    const s = await rawSocket();
+    s.ws.send("not json");
+    s.ws.send(JSON.stringify({ an: "object under 2.0.0" }));
+    s.ws.send(Buffer.from([3, 200, 200, 200, 200, 200, 1]));
+    s.ws.send(Buffer.from([9, 0, 0]));
+    s.send([null, "5", "phoenix", "heartbeat", {}]);
+    expect(await s.next((f) => Array.isArray(f) && f[1] === "5")).toEqual([null, "5", "phoenix", "phx_reply", { status: "ok", response: {} }]);
+    s.ws.close();
+  });
+
   it("speaks JSON objects under vsn 1.0.0", async () => {
     const s = await rawSocket("1.0.0");
     s.send({ topic: "phoenix", event: "heartbeat", payload: {}, ref: "3", join_ref: null });
