@@ -1,11 +1,10 @@
 // Section 5: does claiming get slower as the queue grows, and how much memory
 // does the webhook function need for a large base64 output?
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { startFunctionProcess } from "../local/gateway/function-process.ts";
 import { repoRoot } from "../local/stack/config.ts";
-import { freePort, waitForPort } from "../local/stack/ports.ts";
 import { webhookTokens } from "../supabase/functions/_shared/tokens.ts";
 import { type BenchContext, connect, createEndpoint, createUser, dropEndpoint, dispatcherNote, sharedStackNote, type Sql, sleep, withDispatcherUnreachable } from "./context.ts";
 import { runsPerClaim } from "./queue-core.ts";
@@ -124,32 +123,18 @@ async function webhookPeakMemory(ctx: BenchContext, sql: Sql): Promise<WebhookMe
   const runpodJobId = `bench-memory-${run.run_id}`;
   await sql`select pgpod.mark_submitted(${sql.json([{ run_id: Number(run.run_id), attempt: run.attempt, runpod_job_id: runpodJobId }])})`;
 
-  const functionDir = join(repoRoot, "supabase", "functions", "pgpod-webhook");
-  const port = await freePort();
-  const child = spawn(join(repoRoot, "node_modules", ".bin", "deno"), [
-    "run", "--allow-net", "--allow-env", "--allow-read", "--allow-write=/tmp", "--no-prompt",
-    "--config", join(functionDir, "deno.json"), join(repoRoot, "local", "gateway", "deno-entry.ts"),
-  ], {
-    cwd: functionDir,
-    stdio: ["ignore", "ignore", "pipe"],
+  const fn = await startFunctionProcess({
+    dir: join(repoRoot, "supabase", "functions", "pgpod-webhook"),
     env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "/tmp",
-      DENO_NO_UPDATE_CHECK: "1",
       SUPABASE_URL: ctx.env.SUPABASE_URL,
       SUPABASE_DB_URL: ctx.env.SUPABASE_DB_URL,
       SUPABASE_SERVICE_ROLE_KEY: ctx.env.SUPABASE_SERVICE_ROLE_KEY,
       PGPOD_WEBHOOK_SECRET: ctx.env.PGPOD_WEBHOOK_SECRET,
-      PGPOD_FUNCTION_PORT: String(port),
-      PGPOD_FUNCTION_ENTRY: join(functionDir, "index.ts"),
     },
   });
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const { child, port } = fn;
   try {
-    await waitForPort(port, 60_000).catch((error) => {
-      throw new Error(`${(error as Error).message}: ${stderr.trim()}`);
-    });
+    await fn.ready;
     await sleep(200);
     const idleKiB = memoryKiB(child.pid!, "VmRSS");
     const raw = randomBytes(Math.round((base64MiB * 1024 * 1024 * 3) / 4));
@@ -167,7 +152,7 @@ async function webhookPeakMemory(ctx: BenchContext, sql: Sql): Promise<WebhookMe
       body,
     });
     const answer = await res.text();
-    if (res.status !== 200) ctx.log(`scale: pgpod-webhook answered ${res.status}: ${answer.slice(0, 300)} ${stderr.trim().slice(-500)}`);
+    if (res.status !== 200) ctx.log(`scale: pgpod-webhook answered ${res.status}: ${answer.slice(0, 300)} ${fn.output().slice(-500)}`);
     const peakKiB = memoryKiB(child.pid!, "VmHWM");
     const [file] = await sql<{ size: string }[]>`
       select f.size from pgpod.job_files f join pgpod.jobs j on j.id = f.job_id
@@ -181,7 +166,7 @@ async function webhookPeakMemory(ctx: BenchContext, sql: Sql): Promise<WebhookMe
       stored: file !== undefined && Number(file.size) === raw.length,
     };
   } finally {
-    child.kill("SIGTERM");
+    await fn.stop();
   }
 }
 

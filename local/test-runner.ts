@@ -4,6 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { denoBin, edgeFunctions, functionsDir } from "./bin/deno.mjs";
 import { repoRoot, resolveConfig, stackEnv } from "./stack/config.ts";
 import { freePort } from "./stack/ports.ts";
 import * as stack from "./stack/stack.ts";
@@ -53,20 +54,18 @@ function vitest(env: NodeJS.ProcessEnv, stateDir: string): SuiteResult {
   return { name: "vitest", passed: r.numPassedTests, failed: failed || (ok ? 0 : 1), ok };
 }
 
+/** Type-checks each function against the dependencies setup installed, with its lockfile as committed. */
 function deno(env: NodeJS.ProcessEnv): SuiteResult[] {
-  const functionsDir = join(repoRoot, "supabase", "functions");
-  const entries = existsSync(functionsDir)
-    ? readdirSync(functionsDir).filter((f) => !f.startsWith("_") && existsSync(join(functionsDir, f, "index.ts")))
-    : [];
-  if (entries.length === 0) return [];
+  const names = edgeFunctions();
+  if (names.length === 0) return [];
   const results: SuiteResult[] = [];
-  for (const name of entries) {
+  for (const name of names) {
     const dir = join(functionsDir, name);
-    const config = existsSync(join(dir, "deno.json")) ? ["--config", join(dir, "deno.json")] : [];
-    const { ok } = run(bin("deno"), ["check", ...config, join(dir, "index.ts")], env);
+    const config = existsSync(join(dir, "deno.json")) ? ["--frozen-lockfile", "--config", join(dir, "deno.json")] : [];
+    const { ok } = run(denoBin, ["check", ...config, join(dir, "index.ts")], env);
     results.push({ name: `deno check ${name}`, passed: ok ? 1 : 0, failed: ok ? 0 : 1, ok });
   }
-  const { ok } = run(bin("deno"), ["lint", "supabase/functions"], env);
+  const { ok } = run(denoBin, ["lint", "supabase/functions"], env);
   results.push({ name: "deno lint", passed: ok ? 1 : 0, failed: ok ? 0 : 1, ok });
   return results;
 }

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // Entry point for every npm script. It runs before node_modules exist, so it
-// uses Node built-ins only: make sure the npm dependencies and the Debian
-// packages are present, then hand over to the TypeScript CLI through tsx.
-import { spawnSync } from "node:child_process";
+// uses Node built-ins only: make sure the npm dependencies, the Edge
+// Functions' Deno dependencies and the Debian packages are present, then hand
+// over to the TypeScript CLI (loaded through tsx), passing signals on so that
+// stopping an npm script stops everything it started.
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { constants } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { planDebianInstall } from "./bootstrap.mjs";
+import { installFunctionDependencies } from "./deno.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -38,18 +42,37 @@ function ensureDebianPackages() {
 
 function ensureNodeModules() {
   if (existsSync(join(root, "node_modules", ".package-lock.json")) && existsSync(join(root, "node_modules", "tsx"))) return;
-  // `npm install --no-save` installs the locked versions; `npm ci` would too,
-  // but npm 11 refuses locks whose other-platform optional packages it left out itself.
-  process.stdout.write("pgpod: installing npm dependencies (npm install)\n");
-  if (run("npm", ["install", "--no-save", "--no-audit", "--no-fund"]) !== 0) fail("npm install failed; see the output above");
+  process.stdout.write("pgpod: installing the locked npm dependencies (npm ci)\n");
+  if (run("npm", ["ci", "--no-audit", "--no-fund"]) !== 0) fail("npm ci failed; see the output above");
+}
+
+function ensureDenoDependencies() {
+  const { failed } = installFunctionDependencies({
+    onInstall: (names) => process.stdout.write(`pgpod: installing the Deno dependencies of ${names.join(", ")} (deno install)\n`),
+  });
+  if (failed) {
+    fail(
+      `deno install failed for supabase/functions/${failed}; see the output above.\n` +
+        "Behind a proxy, set HTTPS_PROXY (and NO_PROXY); with an extra CA, set NODE_EXTRA_CA_CERTS, SSL_CERT_FILE or DENO_CERT to its PEM file.\n" +
+        `If deno.lock is out of date, update it with: npx deno install --config supabase/functions/${failed}/deno.json --entrypoint supabase/functions/${failed}/index.ts`,
+    );
+  }
 }
 
 const [command, ...args] = process.argv.slice(2);
-if (!command) fail("usage: node local/bin/run.mjs <stack|test|demo|runpod-emulator> [args]");
+if (!command) fail("usage: node local/bin/run.mjs <stack|test|demo|bench|runpod-emulator> [args]");
 
 ensureNodeModules();
-if (command !== "runpod-emulator") ensureDebianPackages();
+if (command !== "runpod-emulator") {
+  ensureDenoDependencies();
+  ensureDebianPackages();
+}
 
-const tsx = join(root, "node_modules", "tsx", "dist", "cli.mjs");
-const status = run(process.execPath, [tsx, join(root, "local", "cli.ts"), command, ...args]);
-process.exit(status);
+const tsx = pathToFileURL(join(root, "node_modules", "tsx", "dist", "loader.mjs")).href;
+const child = spawn(process.execPath, ["--import", tsx, join(root, "local", "cli.ts"), command, ...args], { stdio: "inherit", cwd: root });
+child.once("error", (error) => fail(`could not run the pgpod CLI: ${error.message}`));
+// The CLI cleans up on these and exits; until it does, this process waits for it.
+for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
+  process.on(signal, () => child.kill(signal));
+}
+child.once("exit", (code, signal) => process.exit(code ?? 128 + (signal ? constants.signals[signal] : 1)));

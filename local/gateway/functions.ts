@@ -1,15 +1,16 @@
 // Serves supabase/functions/<name>/index.ts at /functions/v1/<name>, each in
-// its own Deno process started on first request (and again after a crash),
-// with the env vars the Supabase runtime provides and verify_jwt from
-// supabase/config.toml. New functions appear without changing this file.
-import { spawn, type ChildProcess } from "node:child_process";
+// its own Deno process, with the env vars the Supabase runtime provides and
+// verify_jwt from supabase/config.toml. The gateway owns those processes: one
+// per function at a time, started by boot() or on a request, started afresh on
+// the next request after one dies, and all ended by close(). New functions
+// appear without changing this file.
 import { existsSync, readFileSync } from "node:fs";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
-import { Readable } from "node:stream";
 import { jwtVerify } from "jose";
 import { parse as parseToml } from "smol-toml";
-import { freePort, waitForPort } from "../stack/ports.ts";
+import { edgeFunctions } from "../bin/deno.mjs";
+import { startFunctionProcess, type FunctionProcess } from "./function-process.ts";
 
 export interface FunctionsGatewayOptions {
   /** Folder holding one sub-folder per function (supabase/functions). */
@@ -23,19 +24,15 @@ export interface FunctionsGatewayOptions {
   idleTimeoutMs?: number;
 }
 
-interface RunningFunction {
-  child: ChildProcess;
-  port: number;
-  ready: Promise<void>;
-}
+export type FunctionState =
+  | { name: string; state: "running"; pid: number; port: number }
+  | { name: string; state: "starting" }
+  | { name: string; state: "stopped" }
+  | { name: string; state: "failed"; error: string };
 
 const slug = /^[A-Za-z][A-Za-z0-9_-]*$/;
-// Supabase's limits: 256 MB per function, and a request that sends no
-// response within 150 s gets a 504.
-const memoryLimitMb = 256;
-const repoRoot = join(import.meta.dirname, "..", "..");
-const denoBin = join(repoRoot, "node_modules", ".bin", "deno");
-const denoEntry = join(import.meta.dirname, "deno-entry.ts");
+// Hop-by-hop headers belong to one connection and are not passed on.
+const hopByHop = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te", "trailer"]);
 
 /** The env file Supabase loads for every function, as KEY=value lines. */
 function readEnvFile(file: string): Record<string, string> {
@@ -48,10 +45,20 @@ function readEnvFile(file: string): Record<string, string> {
   return env;
 }
 
+function passOn(headers: IncomingHttpHeaders, drop: string[] = []): IncomingHttpHeaders {
+  return Object.fromEntries(Object.entries(headers).filter(([key]) => !hopByHop.has(key) && !drop.includes(key)));
+}
+
 export function createFunctionsGateway(opts: FunctionsGatewayOptions) {
   const { functionsDir } = opts;
-  const running = new Map<string, RunningFunction>();
+  /** The current process of each function, starting or listening; `settled` once its start has ended. */
+  const current = new Map<string, { started: Promise<FunctionProcess>; settled?: FunctionProcess | "failed" }>();
+  /** Every process not yet exited, current or not, so close() ends them all. */
+  const owned = new Set<FunctionProcess>();
+  /** Why each function's last start failed, until one succeeds. */
+  const bootErrors = new Map<string, string>();
   const secret = new TextEncoder().encode(opts.jwtSecret);
+  let closing = false;
 
   function verifyJwtFor(name: string): boolean {
     const file = opts.configFile;
@@ -60,47 +67,63 @@ export function createFunctionsGateway(opts: FunctionsGatewayOptions) {
     return functions[name]?.verify_jwt ?? true;
   }
 
-  function start(name: string): RunningFunction {
-    const dir = join(functionsDir, name);
-    const config = join(dir, "deno.json");
-    const portPromise = freePort();
-    const entry: RunningFunction = { child: undefined as unknown as ChildProcess, port: 0, ready: Promise.resolve() };
-    entry.ready = portPromise.then(async (port) => {
-      // Supabase gives each function 256 MB; a function that needs more fails here too.
-      const args = ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write=/tmp", "--no-prompt",
-        `--v8-flags=--max-old-space-size=${memoryLimitMb}`];
-      if (existsSync(config)) args.push("--config", config);
-      args.push(denoEntry);
-      const child = spawn(denoBin, args, {
-        cwd: dir,
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: process.env.HOME ?? "/tmp",
-          DENO_NO_UPDATE_CHECK: "1",
-          ...opts.env,
-          ...readEnvFile(join(functionsDir, ".env")),
-          PGPOD_FUNCTION_PORT: String(port),
-          PGPOD_FUNCTION_ENTRY: join(dir, "index.ts"),
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      entry.child = child;
-      entry.port = port;
-      const relay = (chunk: Buffer) => {
-        for (const line of chunk.toString().split("\n")) if (line.trim()) opts.log(`[${name}] ${line}`);
-      };
-      child.stdout?.on("data", relay);
-      child.stderr?.on("data", relay);
-      child.once("exit", (code, signal) => {
-        opts.log(`[${name}] exited (${signal ?? code})`);
-        if (running.get(name) === entry) running.delete(name);
-      });
-      await waitForPort(port, 60_000, () => (child.exitCode !== null ? `exited with code ${child.exitCode} before listening` : undefined));
-      opts.log(`[${name}] listening on 127.0.0.1:${port}`);
+  async function launch(name: string): Promise<FunctionProcess> {
+    const fn = await startFunctionProcess({
+      dir: join(functionsDir, name),
+      env: { ...opts.env, ...readEnvFile(join(functionsDir, ".env")) },
+      onOutput: (line) => opts.log(`[${name}] ${line}`),
     });
-    entry.ready.catch(() => running.delete(name));
-    running.set(name, entry);
-    return entry;
+    owned.add(fn);
+    void fn.exited.then(() => {
+      owned.delete(fn);
+      opts.log(`[${name}] exited`);
+    });
+    // closed while the port was being chosen
+    if (closing) await fn.stop();
+    try {
+      await fn.ready;
+    } catch (error) {
+      bootErrors.set(name, (error as Error).message);
+      throw error;
+    }
+    bootErrors.delete(name);
+    opts.log(`[${name}] listening on 127.0.0.1:${fn.port}`);
+    return fn;
+  }
+
+  /** The function's live process, starting one when there is none; one at a time per function. */
+  async function processFor(name: string): Promise<FunctionProcess> {
+    const existing = current.get(name);
+    if (existing) {
+      const fn = await existing.started.catch(() => undefined);
+      if (fn?.alive()) return fn;
+      // It failed to start or has died since: only the first caller to notice replaces it.
+      if (current.get(name) === existing) current.delete(name);
+      return processFor(name);
+    }
+    if (closing) throw new Error("the functions gateway is stopping");
+    const entry: { started: Promise<FunctionProcess>; settled?: FunctionProcess | "failed" } = { started: launch(name) };
+    entry.started.then((fn) => (entry.settled = fn), () => (entry.settled = "failed"));
+    current.set(name, entry);
+    return entry.started;
+  }
+
+  /** Starts every function once and reports each one's state. */
+  async function boot(): Promise<FunctionState[]> {
+    const names = edgeFunctions(functionsDir);
+    await Promise.allSettled(names.map((name) => processFor(name)));
+    return status();
+  }
+
+  function status(): FunctionState[] {
+    return edgeFunctions(functionsDir).map((name): FunctionState => {
+      const entry = current.get(name);
+      if (entry && !entry.settled) return { name, state: "starting" };
+      const fn = entry?.settled;
+      if (fn && fn !== "failed" && fn.alive()) return { name, state: "running", pid: fn.child.pid ?? 0, port: fn.port };
+      const error = bootErrors.get(name);
+      return error ? { name, state: "failed", error } : { name, state: "stopped" };
+    });
   }
 
   async function authorised(req: IncomingMessage, name: string): Promise<boolean> {
@@ -119,64 +142,76 @@ export function createFunctionsGateway(opts: FunctionsGatewayOptions) {
     res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
   }
 
+  /**
+   * Streams the request to the function and its answer back as it comes. An
+   * answer the function sends before reading the whole body (a 413, say) is
+   * passed on, and the rest of the body is read and dropped.
+   */
+  function proxy(req: IncomingMessage, res: ServerResponse, fn: FunctionProcess, path: string): Promise<void> {
+    return new Promise((resolve) => {
+      const upstream = httpRequest({
+        host: "127.0.0.1",
+        port: fn.port,
+        method: req.method,
+        path,
+        headers: passOn(req.headers, ["host"]),
+        agent: false,
+      });
+      const idle = setTimeout(() => {
+        if (!res.headersSent) reply(res, 504, { code: "IDLE_TIMEOUT", message: "Function did not respond in time" });
+        upstream.destroy();
+      }, opts.idleTimeoutMs ?? 150_000);
+      upstream.once("response", (answer) => {
+        clearTimeout(idle);
+        res.writeHead(answer.statusCode ?? 502, passOn(answer.headers));
+        answer.pipe(res);
+        answer.once("error", () => res.destroy());
+        if (!req.complete) req.unpipe(upstream).resume();
+      });
+      upstream.once("error", (error) => {
+        clearTimeout(idle);
+        if (!res.headersSent) {
+          reply(res, 502, { code: "FUNCTION_ERROR", message: fn.alive() ? error.message : "Function exited during the request" });
+        } else if (!res.writableEnded) {
+          res.destroy();
+        }
+        req.resume();
+      });
+      res.once("close", () => {
+        clearTimeout(idle);
+        upstream.destroy();
+        resolve();
+      });
+      req.pipe(upstream);
+    });
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const name = path.split(/[/?]/)[1] ?? "";
-    if (!slug.test(name) || name.startsWith("_") || !existsSync(join(functionsDir, name, "index.ts"))) {
+    if (!slug.test(name) || !edgeFunctions(functionsDir).includes(name)) {
       return reply(res, 404, { code: "NOT_FOUND", message: "Requested function was not found" });
     }
     if (!(await authorised(req, name))) {
       return reply(res, 401, { code: "UNAUTHORIZED_INVALID_JWT_FORMAT", message: "Invalid JWT" });
     }
-    const fn = running.get(name) ?? start(name);
+    let fn: FunctionProcess;
     try {
-      await fn.ready;
+      fn = await processFor(name);
     } catch (error) {
       return reply(res, 503, { code: "BOOT_ERROR", message: `Function failed to start: ${(error as Error).message}` });
     }
-    const headers = new Headers();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value === undefined || key === "host" || key === "connection") continue;
-      headers.set(key, Array.isArray(value) ? value.join(", ") : value);
-    }
-    const hasBody = req.method !== "GET" && req.method !== "HEAD";
-    try {
-      const upstream = await fetch(`http://127.0.0.1:${fn.port}${path}`, {
-        method: req.method,
-        headers,
-        body: hasBody ? (Readable.toWeb(req) as ReadableStream) : undefined,
-        // @ts-expect-error Node's fetch needs this to stream a request body.
-        duplex: "half",
-        redirect: "manual",
-        signal: AbortSignal.timeout(opts.idleTimeoutMs ?? 150_000),
-      });
-      const outHeaders: Record<string, string> = {};
-      upstream.headers.forEach((value, key) => {
-        if (key !== "content-encoding" && key !== "transfer-encoding" && key !== "connection") outHeaders[key] = value;
-      });
-      res.writeHead(upstream.status, outHeaders);
-      if (upstream.body) for await (const chunk of upstream.body) res.write(chunk);
-      res.end();
-    } catch (error) {
-      const timedOut = (error as Error).name === "TimeoutError";
-      if (!res.headersSent && timedOut) reply(res, 504, { code: "IDLE_TIMEOUT", message: "Function did not respond in time" });
-      else if (!res.headersSent) reply(res, 502, { code: "FUNCTION_ERROR", message: (error as Error).message });
-      else res.destroy();
-    }
+    await proxy(req, res, fn, path);
   }
 
   async function close(): Promise<void> {
-    const exits = [...running.values()].map(
-      (fn) =>
-        new Promise<void>((resolve) => {
-          if (!fn.child || fn.child.exitCode !== null) return resolve();
-          fn.child.once("exit", () => resolve());
-          fn.child.kill("SIGTERM");
-          setTimeout(() => fn.child.kill("SIGKILL"), 3000).unref();
-        }),
-    );
-    running.clear();
-    await Promise.all(exits);
+    closing = true;
+    const stopAll = () => Promise.all([...owned].map((fn) => fn.stop()));
+    await stopAll();
+    // Starts under way end once their process has been stopped.
+    await Promise.allSettled([...current.values()].map((entry) => entry.started));
+    current.clear();
+    await stopAll();
   }
 
-  return { handle, close };
+  return { handle, boot, status, close };
 }

@@ -5,7 +5,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 
 export type Mount = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
 
-export function createApiServer(mounts: Record<string, Mount>, log: (line: string) => void): Server {
+/** Extra fields for GET /health, such as the state of each function. */
+export type HealthReport = () => Promise<Record<string, unknown>>;
+
+export function createApiServer(mounts: Record<string, Mount>, log: (line: string) => void, health?: HealthReport): Server {
   const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
   return createServer(async (req, res) => {
     const url = req.url ?? "/";
@@ -13,7 +16,8 @@ export function createApiServer(mounts: Record<string, Mount>, log: (line: strin
     // Query strings carry signed-URL tokens and webhook signatures: never logged.
     res.once("finish", () => log(`${req.method} ${url.split("?")[0]} ${res.statusCode} ${Date.now() - started}ms`));
     if (url === "/health") {
-      res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
+      const report = { status: "ok", ...(await health?.()) };
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(report));
       return;
     }
     const prefix = prefixes.find((p) => url === p || url.startsWith(`${p}/`) || url.startsWith(`${p}?`));

@@ -76,12 +76,15 @@ async function main() {
     settings: authSettings(configFile),
     log: (line) => log(`[auth] ${line}`),
   });
+  // Every function is started once below; until then /health says so, and `stack start` waits for it.
+  let booted = false;
+  const health = async () => ({ functions: booted ? functions.status() : "booting" });
   const api = createApiServer({
     "/functions/v1": functions.handle,
     "/rest/v1": rest.handle,
     "/auth/v1": auth.handle,
     "/storage/v1": storage.handle,
-  }, log);
+  }, log, health);
   api.on("upgrade", (req, socket, head) => {
     if (req.url?.startsWith(websocketPath)) void realtime.handleUpgrade(req, socket, head);
     else socket.destroy();
@@ -98,6 +101,8 @@ async function main() {
     log: (line) => log(`[runpod] ${line}`),
   });
   const net = await startNetWorker({ dbUrl: env.SUPABASE_DB_URL, log: (line) => log(`[pg_net] ${line}`) });
+  for (const fn of await functions.boot()) log(`function ${fn.name}: ${fn.state}`);
+  booted = true;
   log(`ready: api ${env.SUPABASE_URL}, runpod ${runpod.url}`);
 
   let stopping = false;

@@ -124,6 +124,31 @@ async function waitForServices(c: StackConfig, pid: number, urls: string[]) {
   }
 }
 
+type FunctionReport = { name: string; state: string; pid?: number; port?: number; error?: string };
+
+/** Each function's state as the running services report it, or undefined while they still boot them. */
+async function functionStates(apiUrl: string): Promise<FunctionReport[] | undefined> {
+  const report = (await (await fetch(`${apiUrl}/health`)).json()) as { functions?: FunctionReport[] | "booting" };
+  return Array.isArray(report.functions) ? report.functions : undefined;
+}
+
+/** Waits until the services have started every function once; throws with the output of those that failed. */
+async function waitForFunctions(c: StackConfig, apiUrl: string) {
+  const deadline = Date.now() + 120_000;
+  let states: FunctionReport[] | undefined;
+  while (!(states = await functionStates(apiUrl))) {
+    if (Date.now() > deadline) throw new Error(`the Edge Functions did not finish starting within 120 s; see ${servicesLog(c)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const failed = states.filter((f) => f.state === "failed");
+  if (failed.length > 0) {
+    const notInstalled = failed.some((f) => /not found in cache|--cached-only/.test(f.error ?? ""));
+    throw new Error(failed.map((f) => `Edge Function ${f.name} cannot start: ${f.error}`).join("\n\n") + (notInstalled
+      ? "\n\nIts Deno dependencies are not in this Deno cache (DENO_DIR). Every npm script installs them first: npm run stack -- start."
+      : ""));
+  }
+}
+
 export async function start(c: StackConfig): Promise<void> {
   if (pg.clusterRunning(c) && servicesPid(c)) {
     say(`pgpod stack is already running (state ${c.stateDir}); "npm run stack -- env" prints its settings.`);
@@ -161,7 +186,14 @@ export async function start(c: StackConfig): Promise<void> {
   );
   child.unref();
   writeFileSync(pidFile(c), String(child.pid));
-  await waitForServices(c, child.pid!, [`${env.SUPABASE_URL}/health`, `${env.RUNPOD_EMULATOR_URL}/health`]);
+  try {
+    await waitForServices(c, child.pid!, [`${env.SUPABASE_URL}/health`, `${env.RUNPOD_EMULATOR_URL}/health`]);
+    say("starting each Edge Function once");
+    await waitForFunctions(c, env.SUPABASE_URL);
+  } catch (error) {
+    await stop(c);
+    throw error;
+  }
   say(`pgpod stack is running: API ${env.SUPABASE_URL}, DB ${env.SUPABASE_DB_URL}, RunPod emulator ${env.RUNPOD_EMULATOR_URL}`);
 }
 
@@ -202,6 +234,13 @@ export async function reset(c: StackConfig): Promise<void> {
   await start(c);
 }
 
+function describeFunction(f: FunctionReport): string {
+  if (f.state === "running") return `running (pid ${f.pid}, port ${f.port})`;
+  if (f.state === "stopped") return "not running (starts on the next request)";
+  if (f.state === "failed") return `failed to start: ${f.error}`;
+  return f.state;
+}
+
 export async function status(c: StackConfig): Promise<boolean> {
   const db = pg.clusterRunning(c);
   const services = servicesPid(c) !== undefined;
@@ -209,7 +248,15 @@ export async function status(c: StackConfig): Promise<boolean> {
   say(`PostgreSQL:   ${db ? `running on 127.0.0.1:${c.dbPort}` : "stopped"}`);
   if (db) say(`pgmq:         ${await pgmqInUse((await stackEnv(c)).SUPABASE_DB_URL).catch(() => "unknown (database not answering)")}`);
   say(`services:     ${services ? `running (API :${c.apiPort}, RunPod emulator :${c.runpodPort})` : "stopped"}`);
-  return db && services;
+  if (!services) return false;
+  const env = await stackEnv(c);
+  const functions = await functionStates(env.SUPABASE_URL).catch((error: Error) => {
+    say(`functions:    the API at ${env.SUPABASE_URL} does not answer (${error.message})`);
+    return [];
+  });
+  if (!functions) say("functions:    starting");
+  for (const f of functions ?? []) say(`function ${f.name}: ${describeFunction(f)}`);
+  return db && functions !== undefined && functions.length > 0 && functions.every((f) => f.state !== "failed");
 }
 
 export async function printEnv(c: StackConfig): Promise<void> {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, expect, it } from "vitest";
 import { freePort, portFree } from "../../local/stack/ports.ts";
+import { alive } from "../support/processes.ts";
 import { waitFor } from "../support/wait.ts";
 
 const runner = join(import.meta.dirname, "..", "..", "local", "bin", "run.mjs");
@@ -19,14 +20,6 @@ function stackCli(command: string) {
   return { code: result.status, out: result.stdout + result.stderr };
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** The PostgREST process in the services' process group. */
 function postgrestChild(group: number): number | undefined {
