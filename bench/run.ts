@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick]`: starts a throw-away local stack on free
 // ports, runs the five sections in order, prints each as Markdown, writes
 // bench/results/<date>.json and .md, and stops the stack whatever happened.
-import { existsSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { cpus, release, totalmem, type } from "node:os";
 import { join } from "node:path";
 import { repoRoot, resolveConfig, stackEnv } from "../local/stack/config.ts";
@@ -58,10 +58,7 @@ export async function main(args: string[]): Promise<number> {
     "--api-port", String(await freePort()),
     "--runpod-port", String(await freePort()),
   ], {});
-  if (existsSync(config.stateDir)) {
-    await stack.stop(config).catch(() => undefined);
-    rmSync(config.stateDir, { recursive: true, force: true });
-  }
+  if (existsSync(config.stateDir)) await stack.remove(config);
   const started = Date.now();
   try {
     await stack.start(config);
@@ -84,7 +81,6 @@ export async function main(args: string[]): Promise<number> {
     say(`took ${meta.durationS} s; results in ${written.md.replace(`${repoRoot}/`, "")} and ${written.json.replace(`${repoRoot}/`, "")}`);
     return 0;
   } finally {
-    await stack.stop(config);
-    rmSync(config.stateDir, { recursive: true, force: true });
+    await stack.remove(config);
   }
 }

@@ -2,7 +2,7 @@
 // then the stack is stopped whatever happened. Prints one closing line with
 // the totals.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { denoBin, edgeFunctions, functionsDir } from "./bin/deno.mjs";
 import { repoRoot, resolveConfig, stackEnv } from "./stack/config.ts";
@@ -120,10 +120,7 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`\npgpod: ${(error as Error).message}\n`);
     results.push({ name: "local stack", passed: 0, failed: 1, ok: false });
   } finally {
-    if (!keep) {
-      await stack.stop(config);
-      rmSync(config.stateDir, { recursive: true, force: true });
-    }
+    if (!keep) await stack.remove(config);
   }
   process.stdout.write(`\nSummary (pgmq: ${pgmq})\n`);
   for (const r of results) {

@@ -229,7 +229,7 @@ export async function stop(c: StackConfig): Promise<void> {
 export async function reset(c: StackConfig): Promise<void> {
   await stop(c);
   say("removing the database and stored files");
-  rmSync(join(c.stateDir, "db"), { recursive: true, force: true });
+  pg.removeCluster(c);
   rmSync(join(c.stateDir, "storage"), { recursive: true, force: true });
   await start(c);
 }
@@ -239,6 +239,13 @@ function describeFunction(f: FunctionReport): string {
   if (f.state === "stopped") return "not running (starts on the next request)";
   if (f.state === "failed") return `failed to start: ${f.error}`;
   return f.state;
+}
+
+/** Stops the stack and deletes its state folder and its database, wherever that lives. */
+export async function remove(c: StackConfig): Promise<void> {
+  await stop(c);
+  pg.removeCluster(c);
+  rmSync(c.stateDir, { recursive: true, force: true });
 }
 
 export async function status(c: StackConfig): Promise<boolean> {

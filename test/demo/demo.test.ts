@@ -2,12 +2,12 @@
 // the scenario expects, and a summary that says so. It starts and stops a
 // stack of its own, beside the one `npm test` runs.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot, resolveConfig } from "../../local/stack/config.ts";
-import { stop } from "../../local/stack/stack.ts";
+import { remove } from "../../local/stack/stack.ts";
 
 const stateDir = mkdtempSync(join(tmpdir(), "pgpod-demo-test-"));
 
@@ -22,8 +22,7 @@ function demo(args: string[]): Promise<{ code: number | null; output: string }> 
 }
 
 afterAll(async () => {
-  if (existsSync(join(stateDir, "db"))) await stop(resolveConfig(["--state-dir", stateDir]));
-  rmSync(stateDir, { recursive: true, force: true });
+  await remove(resolveConfig(["--state-dir", stateDir]));
 }, 60_000);
 
 describe("npm run demo", () => {

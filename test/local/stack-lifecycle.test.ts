@@ -1,18 +1,23 @@
 // A second stack of its own, beside the one `npm test` runs: reset recreates
 // the database from the migrations (and the Data API serves it), stop leaves
-// no process behind.
+// no process behind, and remove leaves no file. Its state folder is inside a
+// folder only its owner may enter, like a clone under /root, which as root the
+// postgres OS user cannot reach.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, expect, it } from "vitest";
+import { resolveConfig } from "../../local/stack/config.ts";
 import { freePort, portFree } from "../../local/stack/ports.ts";
+import { remove } from "../../local/stack/stack.ts";
 import { alive } from "../support/processes.ts";
 import { waitFor } from "../support/wait.ts";
 
 const runner = join(import.meta.dirname, "..", "..", "local", "bin", "run.mjs");
-const stateDir = mkdtempSync(join(tmpdir(), "pgpod-lifecycle-"));
+const ownerOnly = mkdtempSync(join(tmpdir(), "pgpod-lifecycle-"));
+const stateDir = join(ownerOnly, "state");
 let flags: string[] = [];
 
 function stackCli(command: string) {
@@ -36,10 +41,10 @@ function postgrestChild(group: number): number | undefined {
   return undefined;
 }
 
-afterAll(() => {
-  stackCli("stop");
-  rmSync(stateDir, { recursive: true, force: true });
-});
+afterAll(async () => {
+  await remove(resolveConfig(["--state-dir", stateDir]));
+  rmSync(ownerOnly, { recursive: true, force: true });
+}, 60_000);
 
 it("resets to the migrations and stops without leaving a process", async () => {
   const ports = { db: await freePort(), api: await freePort(), runpod: await freePort() };
@@ -84,4 +89,12 @@ it("resets to the migrations and stops without leaving a process", async () => {
   expect(existsSync(join(stateDir, "services.pid"))).toBe(false);
   for (const port of Object.values(ports)) expect(await portFree(port)).toBe(true);
   expect(stackCli("status").code).toBe(3);
+
+  // As root the cluster lives where the postgres user can reach it, linked from the state folder.
+  const link = join(stateDir, "db");
+  const elsewhere = lstatSync(link).isSymbolicLink() ? readlinkSync(link) : undefined;
+  expect(elsewhere !== undefined).toBe(process.getuid?.() === 0);
+  await remove(resolveConfig(["--state-dir", stateDir]));
+  expect(existsSync(stateDir)).toBe(false);
+  if (elsewhere) expect(existsSync(elsewhere)).toBe(false);
 }, 180_000);
