@@ -45,6 +45,9 @@ function readEnvFile(file: string): Record<string, string> {
   return env;
 }
 
+/** Waits a moment for a process whose connection failed to be seen exiting, if it is exiting. */
+const exitSettled = (fn: FunctionProcess) => Promise.race([fn.exited, new Promise((r) => setTimeout(r, 1000))]);
+
 function passOn(headers: IncomingHttpHeaders, drop: string[] = []): IncomingHttpHeaders {
   return Object.fromEntries(Object.entries(headers).filter(([key]) => !hopByHop.has(key) && !drop.includes(key)));
 }
@@ -145,10 +148,13 @@ export function createFunctionsGateway(opts: FunctionsGatewayOptions) {
   /**
    * Streams the request to the function and its answer back as it comes. An
    * answer the function sends before reading the whole body (a 413, say) is
-   * passed on, and the rest of the body is read and dropped.
+   * passed on, and the rest of the body is read and dropped. The body is read
+   * only once the function has accepted the connection, so a request to a
+   * process that has just died can be sent again: that ends as "refused".
    */
-  function proxy(req: IncomingMessage, res: ServerResponse, fn: FunctionProcess, path: string): Promise<void> {
+  function proxy(req: IncomingMessage, res: ServerResponse, fn: FunctionProcess, path: string): Promise<"done" | "refused"> {
     return new Promise((resolve) => {
+      let connected = false;
       const upstream = httpRequest({
         host: "127.0.0.1",
         port: fn.port,
@@ -157,6 +163,10 @@ export function createFunctionsGateway(opts: FunctionsGatewayOptions) {
         headers: passOn(req.headers, ["host"]),
         agent: false,
       });
+      upstream.once("socket", (socket) => socket.once("connect", () => {
+        connected = true;
+        req.pipe(upstream);
+      }));
       const idle = setTimeout(() => {
         if (!res.headersSent) reply(res, 504, { code: "IDLE_TIMEOUT", message: "Function did not respond in time" });
         upstream.destroy();
@@ -168,8 +178,11 @@ export function createFunctionsGateway(opts: FunctionsGatewayOptions) {
         answer.once("error", () => res.destroy());
         if (!req.complete) req.unpipe(upstream).resume();
       });
-      upstream.once("error", (error) => {
+      upstream.once("error", async (error) => {
         clearTimeout(idle);
+        if (!connected && !res.headersSent) return resolve("refused");
+        // A function that died mid-request is seen as gone before the caller hears of it.
+        await exitSettled(fn);
         if (!res.headersSent) {
           reply(res, 502, { code: "FUNCTION_ERROR", message: fn.alive() ? error.message : "Function exited during the request" });
         } else if (!res.writableEnded) {
@@ -180,9 +193,8 @@ export function createFunctionsGateway(opts: FunctionsGatewayOptions) {
       res.once("close", () => {
         clearTimeout(idle);
         upstream.destroy();
-        resolve();
+        resolve("done");
       });
-      req.pipe(upstream);
     });
   }
 
@@ -194,13 +206,20 @@ export function createFunctionsGateway(opts: FunctionsGatewayOptions) {
     if (!(await authorised(req, name))) {
       return reply(res, 401, { code: "UNAUTHORIZED_INVALID_JWT_FORMAT", message: "Invalid JWT" });
     }
-    let fn: FunctionProcess;
-    try {
-      fn = await processFor(name);
-    } catch (error) {
-      return reply(res, 503, { code: "BOOT_ERROR", message: `Function failed to start: ${(error as Error).message}` });
+    // A second try when the process refused the connection: it died a moment ago.
+    for (let attempt = 1; ; attempt++) {
+      let fn: FunctionProcess;
+      try {
+        fn = await processFor(name);
+      } catch (error) {
+        return reply(res, 503, { code: "BOOT_ERROR", message: `Function failed to start: ${(error as Error).message}` });
+      }
+      if ((await proxy(req, res, fn, path)) === "done") return;
+      await exitSettled(fn);
+      if (attempt === 2 || fn.alive()) {
+        return reply(res, 502, { code: "FUNCTION_ERROR", message: "Function refused the connection" });
+      }
     }
-    await proxy(req, res, fn, path);
   }
 
   async function close(): Promise<void> {

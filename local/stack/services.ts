@@ -4,7 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createAuthHandler, authSettings } from "../auth/server.ts";
-import { createFunctionsGateway } from "../gateway/functions.ts";
+import { createFunctionsGateway, type FunctionState } from "../gateway/functions.ts";
 import { startNetWorker } from "../net/worker.ts";
 import { defaultConfig, startRunpodEmulator } from "../runpod/server.ts";
 import { createRealtimeServer, websocketPath } from "../realtime/server.ts";
@@ -76,9 +76,10 @@ async function main() {
     settings: authSettings(configFile),
     log: (line) => log(`[auth] ${line}`),
   });
-  // Every function is started once below; until then /health says so, and `stack start` waits for it.
-  let booted = false;
-  const health = async () => ({ functions: booted ? functions.status() : "booting" });
+  // Every function is started once below: /health reports how that went (`stack start` waits for it)
+  // and how each function is doing now.
+  let boot: FunctionState[] | "booting" = "booting";
+  const health = async () => ({ boot, functions: functions.status() });
   const api = createApiServer({
     "/functions/v1": functions.handle,
     "/rest/v1": rest.handle,
@@ -101,8 +102,8 @@ async function main() {
     log: (line) => log(`[runpod] ${line}`),
   });
   const net = await startNetWorker({ dbUrl: env.SUPABASE_DB_URL, log: (line) => log(`[pg_net] ${line}`) });
-  for (const fn of await functions.boot()) log(`function ${fn.name}: ${fn.state}`);
-  booted = true;
+  boot = await functions.boot();
+  for (const fn of boot) log(`function ${fn.name}: ${fn.state}`);
   log(`ready: api ${env.SUPABASE_URL}, runpod ${runpod.url}`);
 
   let stopping = false;

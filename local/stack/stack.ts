@@ -4,6 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
+import type { FunctionState } from "../gateway/functions.ts";
 import { defaultEmulatorUrl, repoRoot, resolveConfig, savedPorts, savePorts, stackEnv, type StackConfig, type StackEnv } from "./config.ts";
 import { portFree } from "./ports.ts";
 import * as pg from "./postgres.ts";
@@ -124,19 +125,20 @@ async function waitForServices(c: StackConfig, pid: number, urls: string[]) {
   }
 }
 
-type FunctionReport = { name: string; state: string; pid?: number; port?: number; error?: string };
-
-/** Each function's state as the running services report it, or undefined while they still boot them. */
-async function functionStates(apiUrl: string): Promise<FunctionReport[] | undefined> {
-  const report = (await (await fetch(`${apiUrl}/health`)).json()) as { functions?: FunctionReport[] | "booting" };
-  return Array.isArray(report.functions) ? report.functions : undefined;
+/**
+ * What the running services report of the functions: how starting each once
+ * went (undefined while that is under way), and how each is doing now.
+ */
+async function functionStates(apiUrl: string): Promise<{ boot?: FunctionState[]; now: FunctionState[] }> {
+  const report = (await (await fetch(`${apiUrl}/health`)).json()) as { boot?: FunctionState[] | "booting"; functions?: FunctionState[] };
+  return { boot: Array.isArray(report.boot) ? report.boot : undefined, now: report.functions ?? [] };
 }
 
 /** Waits until the services have started every function once; throws with the output of those that failed. */
 async function waitForFunctions(c: StackConfig, apiUrl: string) {
   const deadline = Date.now() + 120_000;
-  let states: FunctionReport[] | undefined;
-  while (!(states = await functionStates(apiUrl))) {
+  let states: FunctionState[] | undefined;
+  while (!(states = (await functionStates(apiUrl)).boot)) {
     if (Date.now() > deadline) throw new Error(`the Edge Functions did not finish starting within 120 s; see ${servicesLog(c)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -234,7 +236,7 @@ export async function reset(c: StackConfig): Promise<void> {
   await start(c);
 }
 
-function describeFunction(f: FunctionReport): string {
+function describeFunction(f: FunctionState): string {
   if (f.state === "running") return `running (pid ${f.pid}, port ${f.port})`;
   if (f.state === "stopped") return "not running (starts on the next request)";
   if (f.state === "failed") return `failed to start: ${f.error}`;
@@ -257,13 +259,12 @@ export async function status(c: StackConfig): Promise<boolean> {
   say(`services:     ${services ? `running (API :${c.apiPort}, RunPod emulator :${c.runpodPort})` : "stopped"}`);
   if (!services) return false;
   const env = await stackEnv(c);
-  const functions = await functionStates(env.SUPABASE_URL).catch((error: Error) => {
+  const functions = await functionStates(env.SUPABASE_URL).then((states) => states.now, (error: Error) => {
     say(`functions:    the API at ${env.SUPABASE_URL} does not answer (${error.message})`);
     return [];
   });
-  if (!functions) say("functions:    starting");
-  for (const f of functions ?? []) say(`function ${f.name}: ${describeFunction(f)}`);
-  return db && functions !== undefined && functions.length > 0 && functions.every((f) => f.state !== "failed");
+  for (const f of functions) say(`function ${f.name}: ${describeFunction(f)}`);
+  return db && functions.length > 0 && functions.every((f) => f.state !== "failed");
 }
 
 export async function printEnv(c: StackConfig): Promise<void> {
