@@ -1,5 +1,6 @@
 // `npm run demo`: starts a local stack of its own, sends a realistic mix of
-// jobs as signed-in users who watch them through Realtime, shows progress
+// jobs through the Data API as users signed in through Auth, who watch them
+// through Realtime, shows progress
 // while the real mechanisms (insert kicks and pg_cron) drive them through the
 // emulated RunPod, and checks that every job ended as it should and that its
 // owner, and only its owner, saw it end.
@@ -13,7 +14,8 @@ import { settle, watchJobs, watchProblems, type RealtimeWatch } from "./demo/rea
 import { planScenario } from "./demo/scenario.ts";
 import { fetchSignedUrls } from "./demo/signed-urls.ts";
 import { formatSummary, readSummary } from "./demo/summary.ts";
-import { ensureUsers, sendTraffic, type Traffic } from "./demo/traffic.ts";
+import { sendTraffic, type Traffic } from "./demo/traffic.ts";
+import { signInUsers, signOutUsers, type DemoUser } from "./demo/users.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const pollMs = 500;
@@ -53,15 +55,16 @@ async function runScenario(options: DemoOptions): Promise<number> {
   const env = await stackEnv(options.stack);
   const sql = postgres(env.SUPABASE_DB_URL, { max: 8, onnotice: () => {} });
   let realtime: RealtimeWatch | undefined;
+  let users: DemoUser[] = [];
   try {
-    const users = await ensureUsers(sql);
+    users = await signInUsers(env);
     // Every user watches their own jobs through Realtime, from before the first insert.
-    realtime = await watchJobs(env, users);
+    realtime = await watchJobs(users);
     const steps = planScenario(options.jobs);
     const planned = steps.reduce((sum, s) => sum + s.jobs, 0);
     say(`submitting ${planned} jobs as ${users.map((u) => u.email).join(", ")} over ${options.durationS} s ` +
       "(images, documents to transcribe, flaky jobs, a direct upload, a job to cancel)");
-    const traffic = sendTraffic(sql, users, steps, options.durationS * 1000);
+    const traffic = sendTraffic(users, steps, options.durationS * 1000);
     const timing = await watch(sql, traffic, planned, options.timeoutS * 1000);
     if (timing.timedOut) say(`stopped waiting after ${options.timeoutS} s`);
 
@@ -71,15 +74,16 @@ async function runScenario(options: DemoOptions): Promise<number> {
     const seen = await settle(realtime, finalStatus, 10_000);
     const realtimeProblems = watchProblems(realtime, traffic.jobs, finalStatus, seen);
     const data = await readSummary(sql, traffic.jobs, options.stack.stateDir, seen);
-    const fetched = await fetchSignedUrls(sql, env, users, traffic.jobs.map((j) => j.id));
+    const fetched = await fetchSignedUrls(sql, users, traffic.jobs.map((j) => j.id));
     const [{ bucket }] = await sql<{ bucket: string }[]>`select output_bucket as bucket from pgpod.endpoints where name = 'image'`;
-    say(formatSummary(data, fetched, problems, { users: users.length, ...timing, stateDir: options.stack.stateDir, bucket }, realtimeProblems));
+    say(formatSummary(data, fetched, problems, { users: users.length, ...timing, stateDir: options.stack.stateDir, bucket, viaDataApi: traffic.jobs }, realtimeProblems));
     for (const f of traffic.failures) say(`  submission failed (${f.step.label}): ${f.error}`);
     const ok = problems.length === 0 && realtimeProblems.length === 0 && traffic.failures.length === 0 &&
       fetched.length > 0 && fetched.every((f) => f.ok);
     return ok ? 0 : 1;
   } finally {
     await realtime?.stop();
+    await signOutUsers(users);
     await sql.end({ timeout: 5 });
   }
 }

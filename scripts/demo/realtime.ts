@@ -1,13 +1,12 @@
-// Each demo user watches their jobs the way the README shows: supabase-js
-// with the user's session on the private Broadcast topic pgpod:jobs:<user id>.
+// Each demo user watches their jobs the way the README shows: their
+// supabase-js client, signed in through Auth, on the private Broadcast topic
+// pgpod:jobs:<user id>.
 // What they saw decides whether the demo passes: every owner must see the
 // final state of each of their jobs, and nobody may see anyone else's.
-import { createClient, type RealtimeChannel, type SupabaseClient } from "@supabase/supabase-js";
-import WebSocket from "ws";
-import type { StackEnv } from "../../local/stack/config.ts";
+import type { RealtimeChannel } from "@supabase/supabase-js";
 import type { Status } from "./progress.ts";
-import { userToken } from "./signed-urls.ts";
-import type { DemoUser, TrackedJob } from "./traffic.ts";
+import type { TrackedJob } from "./traffic.ts";
+import type { DemoUser } from "./users.ts";
 
 interface Sighting {
   status: Status;
@@ -32,18 +31,10 @@ function joined(channel: RealtimeChannel): Promise<void> {
   });
 }
 
-function userClient(env: StackEnv, user: DemoUser): SupabaseClient {
-  return createClient(env.SUPABASE_URL, env.SUPABASE_ANON_KEY, {
-    accessToken: () => userToken(env, user),
-    // Node 20 has no global WebSocket.
-    realtime: { transport: WebSocket as never },
-  });
-}
-
 /** Subscribes every user to their own job topic; resolves once all have joined. */
-export async function watchJobs(env: StackEnv, users: DemoUser[]): Promise<RealtimeWatch> {
+export async function watchJobs(users: DemoUser[]): Promise<RealtimeWatch> {
   const watch: RealtimeWatch = { seen: new Map(), foreign: [], stop: async () => {} };
-  const clients = users.map((user) => ({ user, client: userClient(env, user) }));
+  const clients = users.map((user) => ({ user, client: user.client }));
   watch.stop = async () => {
     for (const { client } of clients) {
       await client.removeAllChannels();

@@ -1,28 +1,15 @@
-// Proves stored outputs are reachable the way a client reaches them: as the
-// owner (a JWT signed like Supabase Auth's), ask Storage for a signed URL,
-// download it without any key, and compare the bytes with what pgpod recorded.
+// Proves stored outputs are reachable the way a client reaches them: with the
+// owner's session, ask Storage for a signed URL, download it without any key,
+// and compare the bytes with what pgpod recorded.
 import { createHash } from "node:crypto";
-import { StorageClient } from "@supabase/storage-js";
-import { SignJWT } from "jose";
 import type { Sql } from "postgres";
-import type { StackEnv } from "../../local/stack/config.ts";
-import type { DemoUser } from "./traffic.ts";
+import type { DemoUser } from "./users.ts";
 
 export interface FetchedFile {
   endpoint: string;
   path: string;
   ok: boolean;
   detail: string;
-}
-
-/** A user's access token as Supabase Auth would sign it. */
-export async function userToken(env: StackEnv, user: DemoUser): Promise<string> {
-  return new SignJWT({ role: "authenticated", aud: "authenticated", email: user.email })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setSubject(user.id)
-    .setIssuedAt()
-    .setExpirationTime("10m")
-    .sign(new TextEncoder().encode(env.JWT_SECRET));
 }
 
 interface FileRow {
@@ -48,13 +35,9 @@ async function pickFiles(sql: Sql, jobIds: string[]): Promise<FileRow[]> {
       limit 1)`;
 }
 
-async function fetchOne(env: StackEnv, user: DemoUser, file: FileRow): Promise<FetchedFile> {
+async function fetchOne(user: DemoUser, file: FileRow): Promise<FetchedFile> {
   const base = { endpoint: file.endpoint, path: `${file.bucket}/${file.path}` };
-  const storage = new StorageClient(`${env.SUPABASE_URL}/storage/v1`, {
-    apikey: env.SUPABASE_ANON_KEY,
-    Authorization: `Bearer ${await userToken(env, user)}`,
-  });
-  const { data, error } = await storage.from(file.bucket).createSignedUrl(file.path, 60);
+  const { data, error } = await user.client.storage.from(file.bucket).createSignedUrl(file.path, 60);
   if (error) return { ...base, ok: false, detail: `createSignedUrl failed: ${error.message}` };
   const res = await fetch(data.signedUrl);
   if (!res.ok) return { ...base, ok: false, detail: `GET signed URL answered ${res.status}` };
@@ -67,7 +50,7 @@ async function fetchOne(env: StackEnv, user: DemoUser, file: FileRow): Promise<F
   return { ...base, ok: true, detail: `${bytes.length} bytes${isPng ? ", PNG" : ""}, ${checked}` };
 }
 
-export async function fetchSignedUrls(sql: Sql, env: StackEnv, users: DemoUser[], jobIds: string[]): Promise<FetchedFile[]> {
+export async function fetchSignedUrls(sql: Sql, users: DemoUser[], jobIds: string[]): Promise<FetchedFile[]> {
   const files = await pickFiles(sql, jobIds);
-  return Promise.all(files.map((file) => fetchOne(env, users.find((u) => u.id === file.owner_id)!, file)));
+  return Promise.all(files.map((file) => fetchOne(users.find((u) => u.id === file.owner_id)!, file)));
 }

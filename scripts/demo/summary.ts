@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Sql } from "postgres";
 import type { FetchedFile } from "./signed-urls.ts";
 import type { Problem } from "./outcome.ts";
-import type { TrackedJob } from "./traffic.ts";
+import type { TrackedJob, Via } from "./traffic.ts";
 
 interface EndpointRow {
   endpoint: string | null;
@@ -82,7 +82,7 @@ export function formatSummary(
   data: SummaryData,
   fetched: FetchedFile[],
   problems: Problem[],
-  context: { users: number; submittedS: number; finishedS: number; stateDir: string; bucket: string },
+  context: { users: number; submittedS: number; finishedS: number; stateDir: string; bucket: string; viaDataApi: TrackedJob[] },
   realtimeProblems: string[],
 ): string {
   const lines: string[] = [];
@@ -95,7 +95,11 @@ export function formatSummary(
       `${pad(`${seconds(e.seen_p50)} / ${seconds(e.seen_p95)}`, 43)}`);
   }
   lines.push("(retried: jobs that needed more than one attempt; submitted = the last attempt's /run;",
-    " owner saw = the job's final state arrived on its owner's private Realtime channel)", "");
+    " owner saw = the job's final state arrived on its owner's private Realtime channel)");
+  const via = (kind: Via) => context.viaDataApi.filter((j) => j.via === kind).length;
+  lines.push(`Data API: ${context.viaDataApi.length} of ${jobs} jobs came in through /rest/v1 with the users' sessions: ` +
+    `${via("pgpod.jobs insert")} pgpod.jobs inserts, ${via("public.documents insert")} through public.documents inserts, ` +
+    `${via("rpc submit")} rpc('submit') with idempotency keys`, "");
   const d = data.documents;
   lines.push(`documents: ${d.total} rows in public.documents, ${d.done} done, ${d.failed} failed; ${d.transcriptions} document_transcriptions rows written by the on_complete hook`);
   lines.push(`files stored: ${data.files.count} in pgpod.job_files, ${megabytes(data.files.bytes)}`);

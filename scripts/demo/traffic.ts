@@ -1,13 +1,13 @@
-// Sends the scenario the way apps do: as signed-in users, through their role
-// and JWT claims, so RLS, auth.uid() and the insert triggers all apply.
-import type { Sql, TransactionSql } from "postgres";
-import { demoUsers, type Expected, type Step } from "./scenario.ts";
+// Sends the scenario the way apps do: each user's supabase-js client, signed
+// in through Auth, calls the Data API, so PostgREST, RLS, auth.uid() and the
+// insert triggers all apply.
+import type { SupabaseClient } from "@supabase/supabase-js";
+import type { Database } from "../../supabase/database.types.ts";
+import { type Expected, type Step } from "./scenario.ts";
+import type { DemoUser } from "./users.ts";
 
-export interface DemoUser {
-  id: string;
-  name: string;
-  email: string;
-}
+/** How a job came in through the Data API. */
+export type Via = "pgpod.jobs insert" | "public.documents insert" | "rpc submit";
 
 export interface TrackedJob {
   id: string;
@@ -15,6 +15,7 @@ export interface TrackedJob {
   expected: Expected;
   label: string;
   user: DemoUser;
+  via: Via;
   documentId?: string;
 }
 
@@ -23,82 +24,66 @@ export interface SubmitFailure {
   error: string;
 }
 
-/** The demo's users, created once per database and reused by later runs. */
-export async function ensureUsers(sql: Sql): Promise<DemoUser[]> {
-  const rows = await sql<{ id: string; email: string }[]>`
-    insert into auth.users (email, raw_user_meta_data)
-    select u.email, jsonb_build_object('name', u.name)
-    from jsonb_to_recordset(${sql.json(demoUsers)}) as u(name text, email text)
-    on conflict (email) do update set updated_at = now()
-    returning id, email`;
-  return demoUsers.map((u) => ({ ...u, id: rows.find((r) => r.email === u.email)!.id }));
-}
-
-/** Runs fn in a transaction as the user, like PostgREST does for a request with their JWT. */
-export function asUser<T>(sql: Sql, user: DemoUser, fn: (tx: TransactionSql) => Promise<T>): Promise<T> {
-  const claims = { sub: user.id, role: "authenticated", aud: "authenticated", email: user.email };
-  return sql.begin(async (tx) => {
-    await tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
-    await tx`set local role authenticated`;
-    return fn(tx);
-  }) as Promise<T>;
-}
-
+type Client = SupabaseClient<Database>;
 type Ids = Array<{ id: string; documentId?: string }>;
 
-async function perform(tx: TransactionSql, step: Step, runTag: string): Promise<{ endpoint: string; ids: Ids }> {
+/** The rows of a Data API answer, or its error (PostgREST's message) thrown. */
+function rows<R extends { data: unknown; error: { message: string } | null }>(answer: R): NonNullable<R["data"]> {
+  if (answer.error) throw new Error(answer.error.message);
+  if (answer.data === null) throw new Error("the Data API answered without rows");
+  return answer.data as NonNullable<R["data"]>;
+}
+
+const jobs = (client: Client) => client.schema("pgpod").from("jobs");
+
+async function perform(client: Client, step: Step, runTag: string): Promise<{ endpoint: string; via: Via; ids: Ids }> {
   const a = step.action;
   switch (a.kind) {
     case "image": {
-      const rows = await tx<{ id: string }[]>`
-        insert into pgpod.jobs (endpoint, input) values ('image', ${tx.json({ prompt: a.prompt, width: 256, height: 256 })})
-        returning id`;
-      return { endpoint: "image", ids: rows };
+      const ids = rows(await jobs(client).insert({ endpoint: "image", input: { prompt: a.prompt, width: 256, height: 256 } }).select("id"));
+      return { endpoint: "image", via: "pgpod.jobs insert", ids };
     }
     case "variations": {
-      const rows = await tx<{ id: string }[]>`
-        insert into pgpod.jobs (endpoint, input)
-        select 'image', jsonb_build_object('prompt', ${a.prompt} || ', variation ' || n, 'width', 256, 'height', 256)
-        from generate_series(1, ${a.count}::int) n
-        returning id`;
-      return { endpoint: "image", ids: rows };
+      // one POST, one insert statement for all of them
+      const variations = Array.from({ length: a.count }, (_, n) => ({
+        endpoint: "image",
+        input: { prompt: `${a.prompt}, variation ${n + 1}`, width: 256, height: 256 },
+      }));
+      return { endpoint: "image", via: "pgpod.jobs insert", ids: rows(await jobs(client).insert(variations).select("id")) };
     }
     case "document": {
-      const [doc] = await tx<{ id: string }[]>`
-        insert into public.documents (title, audio_url) values (${a.title}, ${a.audioUrl}) returning id`;
-      const rows = await tx<{ id: string }[]>`
-        select id from pgpod.jobs where source_table = 'public.documents' and source_id = ${doc.id}`;
-      return { endpoint: "transcribe", ids: rows.map((r) => ({ id: r.id, documentId: doc.id })) };
+      const doc = rows(await client.from("documents").insert({ title: a.title, audio_url: a.audioUrl }).select("id").single());
+      const ids = rows(await jobs(client).select("id").eq("source_table", "public.documents").eq("source_id", doc.id));
+      return { endpoint: "transcribe", via: "public.documents insert", ids: ids.map((r) => ({ id: r.id, documentId: doc.id })) };
     }
     case "flaky": {
       // The key is unique per demo run: the emulator counts failures per key.
-      const input = a.fail ? { fail: true } : { key: `${runTag}-${a.key}`, fail_times: a.failTimes };
-      const rows = await tx<{ id: string }[]>`
-        select id from pgpod.submit('flaky', ${tx.json(input)}, ${`${runTag}-${a.key}`})`;
-      return { endpoint: "flaky", ids: rows };
+      const key = `${runTag}-${a.key}`;
+      const input = a.fail ? { fail: true } : { key, fail_times: a.failTimes };
+      const job = rows(await client.schema("pgpod").rpc("submit", { endpoint: "flaky", input, idempotency_key: key }));
+      return { endpoint: "flaky", via: "rpc submit", ids: [{ id: job.id }] };
     }
     case "upload": {
-      const rows = await tx<{ id: string }[]>`
-        insert into pgpod.jobs (endpoint, input) values ('upload', ${tx.json({ prompt: a.prompt })}) returning id`;
-      return { endpoint: "upload", ids: rows };
+      const ids = rows(await jobs(client).insert({ endpoint: "upload", input: { prompt: a.prompt } }).select("id"));
+      return { endpoint: "upload", via: "pgpod.jobs insert", ids };
     }
     case "cancel": {
-      const rows = await tx<{ id: string }[]>`
-        insert into pgpod.jobs (endpoint, input) values ('sleep', ${tx.json({ ms: a.ms })}) returning id`;
-      return { endpoint: "sleep", ids: rows };
+      const ids = rows(await jobs(client).insert({ endpoint: "sleep", input: { ms: a.ms } }).select("id"));
+      return { endpoint: "sleep", via: "pgpod.jobs insert", ids };
     }
   }
 }
 
 /** Waits until RunPod has the job, then cancels it as its owner, as a user pressing "Stop" would. */
-async function cancelOnceSubmitted(sql: Sql, user: DemoUser, jobId: string): Promise<void> {
+async function cancelOnceSubmitted(client: Client, jobId: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const [job] = await asUser(sql, user, (tx) => tx<{ status: string }[]>`select status from pgpod.jobs where id = ${jobId}`);
+    const job = rows(await jobs(client).select("status").eq("id", jobId).single());
     if (job.status === "submitted" || job.status === "running") break;
     await new Promise((r) => setTimeout(r, 250));
   }
-  await asUser(sql, user, (tx) => tx`select status from pgpod.cancel(${jobId})`);
+  const cancelled = await client.schema("pgpod").rpc("cancel", { job_id: jobId });
+  if (cancelled.error) throw new Error(cancelled.error.message);
 }
 
 export interface Traffic {
@@ -109,7 +94,7 @@ export interface Traffic {
 }
 
 /** Sends the steps evenly over durationMs; `jobs` fills in as they are inserted. */
-export function sendTraffic(sql: Sql, users: DemoUser[], steps: Step[], durationMs: number): Traffic {
+export function sendTraffic(users: DemoUser[], steps: Step[], durationMs: number): Traffic {
   const runTag = Date.now().toString(36);
   const traffic: Traffic = { jobs: [], failures: [], done: Promise.resolve() };
   const startedAt = Date.now();
@@ -118,11 +103,11 @@ export function sendTraffic(sql: Sql, users: DemoUser[], steps: Step[], duration
     await new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
     const user = users[step.user];
     try {
-      const { endpoint, ids } = await asUser(sql, user, (tx) => perform(tx, step, runTag));
+      const { endpoint, via, ids } = await perform(user.client, step, runTag);
       for (const { id, documentId } of ids) {
-        traffic.jobs.push({ id, endpoint, expected: step.expected, label: step.label, user, documentId });
+        traffic.jobs.push({ id, endpoint, expected: step.expected, label: step.label, user, via, documentId });
       }
-      if (step.action.kind === "cancel") await cancelOnceSubmitted(sql, user, ids[0].id);
+      if (step.action.kind === "cancel") await cancelOnceSubmitted(user.client, ids[0].id);
     } catch (error) {
       traffic.failures.push({ step, error: error instanceof Error ? error.message : String(error) });
     }
