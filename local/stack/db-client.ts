@@ -20,9 +20,11 @@ export function recoveringSql(url: string, options: postgres.Options<Record<stri
   let current = postgres(url, options);
   const entry = {
     renew() {
+      // New queries go to the fresh client; what runs on healthy connections
+      // of the old one may finish for a few seconds before it is closed.
       const broken = current;
       current = postgres(url, options);
-      void broken.end({ timeout: 0 }).catch(() => undefined);
+      void broken.end({ timeout: 5 }).catch(() => undefined);
     },
   };
   clients.add(entry);

@@ -1,5 +1,6 @@
 // The README's examples run as written: every ```sql and ```sh block, in README
-// order, against a stack of its own started with `npm run stack -- start`, and
+// order, against a stack of its own started with `npm run stack -- start` (sql
+// in psql as the postgres superuser, as in the SQL editor), and
 // every ```ts block type-checks. test/docs/readme-blocks.ts has the convention
 // (markers for hosted-only blocks); examples that need a real RunPod use the
 // stack's emulator, as the README says to do locally.
@@ -79,7 +80,7 @@ describe("README examples", () => {
       it(`${title(block)} runs as written`, async () => {
         const { code, out } =
           block.lang === "sql"
-            ? await runBlock("sh", ["-c", 'eval "$(npm run -s stack -- env </dev/null)" && psql -X -q -v ON_ERROR_STOP=1 "$SUPABASE_DB_URL"'], block.code)
+            ? await runBlock("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", dbUrl], block.code)
             : await runBlock("bash", ["--noprofile", "--norc", "-e", "-o", "pipefail", "-c", block.code]);
         expect(code, `${title(block)} failed:\n${block.code}\n--- output ---\n${out}`).toBe(0);
       }, 120_000);
