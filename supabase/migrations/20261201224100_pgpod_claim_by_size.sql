@@ -1,6 +1,5 @@
--- claim_runs as before, and: a grouped run holds no more input than one
--- RunPod /run body (10 MB) takes, and an endpoint backing off after RunPod
--- refused it is not claimed.
+-- claim_runs as before, and a grouped run holds no more input than one
+-- RunPod /run body (10 MB) takes.
 create or replace function pgpod.claim_runs(endpoint text, max_runs integer default 10)
 returns table (
   run_id bigint,
@@ -44,10 +43,6 @@ begin
     raise exception 'pgpod: unknown endpoint "%"', claim_runs.endpoint using errcode = '23503';
   end if;
   if e.paused or coalesce(max_runs, 0) < 1 then
-    return;
-  end if;
-  -- backing off after RunPod refused it (another dispatcher may have listed it before)
-  if exists (select 1 from pgpod.endpoint_health h where h.endpoint = e.name and h.dispatch_after > now()) then
     return;
   end if;
   if e.max_in_flight is not null then
