@@ -1,11 +1,13 @@
 // The local Realtime server: Phoenix channels at /realtime/v1/websocket as
-// supabase-js expects them, Broadcast (from clients and from the database via
-// realtime.send), Presence, and Postgres Changes, with the database read
-// through logical replication. Mount it on an HTTP server's 'upgrade' event.
+// supabase-js expects them, Broadcast (from clients, from the database via
+// realtime.send, and the REST broadcast API), Presence, and Postgres Changes,
+// with the database read through logical replication. Mount it on an HTTP
+// server's 'upgrade' event and its requests under /realtime/v1.
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { recoveringSql } from "../stack/db-client.ts";
 import { WebSocketServer } from "ws";
+import { createBroadcastApi } from "./broadcast-api.ts";
 import { createChangeDispatcher } from "./postgres-changes.ts";
 import { PresenceTopic, type PresenceDiff } from "./presence.ts";
 import type { UserBroadcast, Vsn } from "./protocol.ts";
@@ -98,6 +100,11 @@ export async function createRealtimeServer(options: RealtimeOptions) {
     if (json) message = { event, payload: JSON.parse(json), binary: false, meta: { id: value("id") } };
     else if (bytes) message = { event, payload: Buffer.from(bytes.slice(2), "hex"), binary: true, meta: { id: value("id") } };
     else return;
+    deliverToTopic(topic, isPrivate, message);
+  }
+
+  /** A broadcast from the database or the REST API, to the channels of its topic that may read it. */
+  function deliverToTopic(topic: string, isPrivate: boolean, message: UserBroadcast) {
     fanOut(`${isPrivate ? "private" : "public"}:${topic}`, (c) => c.receivesBroadcast && c.deliverBroadcast(message));
   }
 
@@ -133,6 +140,7 @@ export async function createRealtimeServer(options: RealtimeOptions) {
   await replication.started;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  const broadcastApi = createBroadcastApi({ sql, checkToken: hub.checkToken, deliver: deliverToTopic, log: options.log });
 
   function refuse(socket: Duplex, status: number, error: string) {
     const body = JSON.stringify({ error });
@@ -166,6 +174,8 @@ export async function createRealtimeServer(options: RealtimeOptions) {
     get sessions(): number {
       return sessions.size;
     },
+    /** The REST broadcast API, for requests under /realtime/v1 (`path` is what follows it). */
+    handleHttp: broadcastApi,
     /** For an HTTP server's 'upgrade' event; answers only /realtime/v1/websocket. */
     async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
       try {

@@ -85,6 +85,7 @@ async function main() {
     "/rest/v1": rest.handle,
     "/auth/v1": auth.handle,
     "/storage/v1": storage.handle,
+    "/realtime/v1": realtime.handleHttp,
   }, log, health);
   api.on("upgrade", (req, socket, head) => {
     if (req.url?.startsWith(websocketPath)) void realtime.handleUpgrade(req, socket, head);

@@ -106,6 +106,43 @@ describe("broadcast from the database", () => {
   });
 });
 
+describe("the REST broadcast API", () => {
+  it("takes send() on a channel that is not joined and httpSend(), and reaches the joined channels", async () => {
+    const topic = room("rest");
+    const listener = await client(realtime.url, env.SUPABASE_ANON_KEY);
+    const got = collector<Received>();
+    await subscribe(listener.supabase.channel(topic).on("broadcast", { event: "*" }, got.push));
+    const sender = await client(realtime.url, env.SUPABASE_ANON_KEY);
+    const unjoined = sender.supabase.channel(topic);
+    expect(await unjoined.send({ type: "broadcast", event: "via-send", payload: { a: 1 } })).toBe("ok");
+    expect(await unjoined.httpSend("via-http", { b: 2 })).toEqual({ success: true });
+    await waitFor("both REST broadcasts", async () => got.items.length === 2, 5000);
+    expect(got.items).toEqual([
+      { type: "broadcast", event: "via-send", payload: { a: 1 } },
+      { type: "broadcast", event: "via-http", payload: { b: 2 } },
+    ]);
+  });
+
+  it("drops private messages the INSERT policies deny and refuses a bad token", async () => {
+    const topic = `pgpod:jobs:${a.id}`;
+    const owner = await client(realtime.url, a.token);
+    const got = collector<Received>();
+    const channel = await subscribe(owner.supabase.channel(topic, { config: { private: true } }).on("broadcast", { event: "*" }, got.push));
+    expect(await channel.httpSend("spoof", { status: "succeeded" })).toEqual({ success: true });
+    await sql`select realtime.send('{"marker": true}'::jsonb, 'marker', ${topic}, true)`;
+    await waitFor("the database's marker", async () => got.items.length > 0, 5000);
+    expect(got.items.map((m) => m.event)).toEqual(["marker"]);
+
+    const response = await fetch(`${realtime.url}/realtime/v1/api/broadcast`, {
+      method: "POST",
+      headers: { apikey: "not-a-jwt", "content-type": "application/json" },
+      body: JSON.stringify({ messages: [{ topic: "x", event: "y", payload: {} }] }),
+    });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ error: "MalformedJWT: The token provided is not a valid JWT" });
+  });
+});
+
 describe("private channel writes", () => {
   it("drops a broadcast the realtime.messages INSERT policies deny, without an ack", async () => {
     const owner = await client(realtime.url, a.token, "2.0.0", { timeout: 1500 });

@@ -110,9 +110,15 @@ export interface OwnRealtime {
 export async function startOwnRealtime(): Promise<OwnRealtime> {
   const start = () => createRealtimeServer({ dbUrl: env.SUPABASE_DB_URL, jwtSecret: env.JWT_SECRET, log: () => {}, joinErrorDelayMs: 100 });
   let realtime = await start();
-  let http: Server = createServer((_req, res) => res.writeHead(404).end());
+  const serve = () =>
+    createServer((req, res) => {
+      const prefix = "/realtime/v1";
+      if (req.url?.startsWith(`${prefix}/`)) void realtime.handleHttp(req, res, req.url.slice(prefix.length));
+      else res.writeHead(404).end();
+    });
+  let http: Server = serve();
   const listen = async (port: number) => {
-    http = createServer((_req, res) => res.writeHead(404).end());
+    http = serve();
     http.on("upgrade", (req, socket, head) => {
       if (req.url?.startsWith(websocketPath)) void realtime.handleUpgrade(req, socket, head);
       else socket.destroy();
