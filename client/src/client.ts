@@ -53,7 +53,7 @@ export function pgpod<E extends EndpointMap<E> = AnyEndpoints>(supabase: Supabas
       const jobs = found.slice(0, limit);
       return { jobs, next: found.length > limit ? encodeCursor(jobs[jobs.length - 1]) : null };
     },
-    fileUrls: (job, options) => fileUrls(supabase, db, job, options),
+    fileUrls: (job, options) => fileUrls(supabase, job, options),
   };
   return client as unknown as PgpodClient<E>;
 }

@@ -22,7 +22,11 @@ export const jobColumns = [
 
 type JobColumn = (typeof jobColumns)[number];
 
-/** A stored output file, as `output.files` lists it. */
+/**
+ * A stored output file, as `output.files` lists it. `signed_url` was signed
+ * when the job finished and expires (fileUrls makes fresh ones); `url` is the
+ * public URL when the endpoint's bucket is public.
+ */
 export type JobFile = {
   index: number;
   filename: string;
@@ -31,6 +35,8 @@ export type JobFile = {
   content_type: string;
   size: number;
   sha256: string | null;
+  url?: string | null;
+  signed_url?: string | null;
 };
 
 /** A file with a URL to fetch it: signed with the user's session, or public. */
@@ -134,7 +140,7 @@ export interface FileUrlOptions {
 }
 
 /** A job whose output may list files. */
-export type JobWithFiles = { endpoint: string; output: { files?: readonly JobFile[] } | null };
+export type JobWithFiles = { output: { files?: readonly JobFile[] } | null };
 
 export type Unsubscribe = () => void;
 

@@ -5,6 +5,7 @@
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { afterAll } from "vitest";
 import WebSocket from "ws";
+import { uniqueEmail } from "../support/clients.ts";
 import { db, stack } from "../support/stack.ts";
 
 export const env = stack();
@@ -104,8 +105,6 @@ export interface TestUser {
   gate: ReadGate;
 }
 
-const uniqueEmail = () => `sdk-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-
 /** A new user signed up through Auth, with a supabase-js client signed in as them. */
 export async function signUp(): Promise<TestUser> {
   const { transport, link } = linkedWebSocket();
@@ -115,7 +114,7 @@ export async function signUp(): Promise<TestUser> {
     global: { fetch },
     realtime: { transport: transport as never },
   });
-  const { data, error } = await supabase.auth.signUp({ email: uniqueEmail(), password: `pw-${Math.random().toString(36).slice(2)}` });
+  const { data, error } = await supabase.auth.signUp({ email: uniqueEmail("sdk"), password: `pw-${Math.random().toString(36).slice(2)}` });
   if (error || !data.user || !data.session) throw new Error(`sign-up failed: ${error?.message ?? "no session"}`);
   cleanups.push(async () => {
     await supabase.removeAllChannels();

@@ -15,7 +15,7 @@ import {
   type JobFile,
 } from "@pgpod/client";
 import { createEndpoint, scriptedWorker, startEmulator, uniqueName, worker } from "../functions/harness.ts";
-import { anonClient, env, idleEndpoint, setStatus, signUp, sql, waitFor, type TestUser } from "./harness.ts";
+import { anonClient, env, idleEndpoint, setStatus, signUp, sleep, sql, waitFor, type TestUser } from "./harness.ts";
 
 const png = Buffer.from("89504e470d0a1a0a0000000d4948445200000001000000010806000000", "hex");
 
@@ -108,7 +108,9 @@ describe("wait", () => {
 
     await expect(waiting).resolves.toMatchObject({ id: job.id, status: "succeeded", output: { n: 2 } });
     expect(u.link.opened).toBe(2);
-    // the running state came and went unseen; the watch re-read and reports the end once
+    // the running state came and went unseen; the watch (reading on its own) reports the end once
+    await waitFor("the watch's re-read", async () => seen.length > 1);
+    await sleep(200);
     expect(seen).toEqual(["queued", "succeeded"]);
   });
 

@@ -22,6 +22,9 @@ export function typecheckBlocks(blocks: CodeBlock[]): string[] {
     strict: true,
     noEmit: true,
     skipLibCheck: true,
+    // the workspace's @pgpod/client resolves to its TypeScript sources
+    customConditions: ["source"],
+    allowImportingTsExtensions: true,
   };
   const host = ts.createCompilerHost(options);
   const source = (file: string) => {

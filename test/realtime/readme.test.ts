@@ -10,7 +10,7 @@ import { signedUpUser } from "../support/clients.ts";
 import { env, sql, waitFor } from "./harness.ts";
 
 const readme = readFileSync(join(import.meta.dirname, "..", "..", "README.md"), "utf8");
-const clientBlocks = codeBlocks(readme).filter((b) => b.lang === "ts" && b.section === "Using it from a client");
+const clientBlocks = codeBlocks(readme).filter((b) => b.lang === "ts" && b.section === "Without the SDK");
 const submitBlock = clientBlocks.find((b) => b.code.includes('.from("jobs")') && b.code.includes(".insert("));
 const watchBlocks = clientBlocks.filter((b) => b.code.includes(".channel("));
 
@@ -21,11 +21,13 @@ async function run(code: string, names: Record<string, unknown>, epilogue = ""):
   return new AsyncFunction(...Object.keys(names), js)(...Object.values(names));
 }
 
+// Only this file's user's jobs: the SDK's README test submits the same prompt.
+let owner: string | undefined;
 afterAll(async () => {
-  await sql`delete from pgpod.jobs where endpoint = 'sdxl' and input ->> 'prompt' = 'a red fox in the snow'`;
+  if (owner) await sql`delete from pgpod.jobs where owner_id = ${owner}`;
 });
 
-it("has one submit block and two Realtime blocks in Using it from a client", () => {
+it("has one submit block and two Realtime blocks in Using it from a client, without the SDK", () => {
   expect(submitBlock).toBeDefined();
   expect(watchBlocks).toHaveLength(2);
 });
@@ -37,6 +39,7 @@ it("submits with the README's insert and watches the job with both Realtime exam
     values ('sdxl', 'image', ${`${env.RUNPOD_EMULATOR_URL}/v2`}, 20, 3, 300000, '{"required": ["prompt"]}')
     on conflict (name) do nothing`;
   const { client: supabase, id } = await signedUpUser("readme");
+  owner = id;
   const user = (await supabase.auth.getUser()).data.user;
   expect(user?.id).toBe(id);
 
