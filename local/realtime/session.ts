@@ -221,11 +221,28 @@ export class Session {
     const previous = this.queues.get(frame.topic) ?? Promise.resolve();
     const next = previous
       .then(() => this.handle(frame))
-      .catch((error) => this.hub.log(`failed to handle ${frame.event} on ${frame.topic}: ${(error as Error).stack ?? error}`));
+      .catch((error) => {
+        this.hub.log(`failed to handle ${frame.event} on ${frame.topic}: ${(error as Error).stack ?? error}`);
+        this.crashed(frame);
+      });
     this.queues.set(frame.topic, next);
     void next.then(() => {
       if (this.queues.get(frame.topic) === next) this.queues.delete(frame.topic);
     });
+  }
+
+  /**
+   * What Phoenix does when a channel process crashes: phx_error to the channel
+   * (the client rejoins with backoff), or an error reply to a join that failed.
+   */
+  private crashed(frame: Frame): void {
+    const channel = this.channels.get(frame.topic);
+    if (channel) {
+      this.send({ join_ref: channel.joinRef, ref: channel.joinRef, topic: channel.topic, event: "phx_error", payload: {} });
+      this.removeChannel(channel);
+    } else if (frame.event === "phx_join") {
+      this.reply(frame, "error", { reason: "UnknownErrorOnChannel: the channel failed to start" });
+    }
   }
 
   private async handle(frame: Frame): Promise<void> {
