@@ -305,6 +305,12 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"input_file":
+{ Args: { "bucket"?: string,"path": string }; Returns: Json
+                           },
+"inputs_policy_sql":
+{ Args: Record<PropertyKey, never>; Returns: string
+                           },
 "kick_dispatcher":
 { Args: { "force"?: boolean,"reason"?: string }; Returns: number
                            },
@@ -457,14 +463,14 @@ isOneToOne: true
                   ]
                 },"documents": {
                   Row: {
-                    "audio_url": string,"created_at": string,"id": string,"owner_id": string,"status": string,"title": string,"updated_at": string,"document_job_input": Json | null
+                    "audio_path": string | null,"audio_url": string | null,"created_at": string,"id": string,"owner_id": string,"status": string,"title": string,"updated_at": string,"document_job_input": Json | null
                   }
                   ComputedFields: "document_job_input"
                   Insert: {
-                    "audio_url": string,"created_at"?: string,"id"?: string,"owner_id"?: string,"status"?: string,"title": string,"updated_at"?: string
+                    "audio_path"?: string | null,"audio_url"?: string | null,"created_at"?: string,"id"?: string,"owner_id"?: string,"status"?: string,"title": string,"updated_at"?: string
                   }
                   Update: {
-                    "audio_url"?: string,"created_at"?: string,"id"?: string,"owner_id"?: string,"status"?: string,"title"?: string,"updated_at"?: string
+                    "audio_path"?: string | null,"audio_url"?: string | null,"created_at"?: string,"id"?: string,"owner_id"?: string,"status"?: string,"title"?: string,"updated_at"?: string
                   }
                   Relationships: [
                     

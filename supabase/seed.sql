@@ -27,6 +27,12 @@ create table if not exists public.documents (
   updated_at timestamptz not null default now()
 );
 create index if not exists documents_owner_idx on public.documents (owner_id);
+-- The audio is either a URL or a file the user uploaded to their folder of
+-- pgpod-inputs (<user id>/inputs/<name>); the job then references the file.
+alter table public.documents add column if not exists audio_path text;
+alter table public.documents alter column audio_url drop not null;
+alter table public.documents drop constraint if exists documents_audio_check;
+alter table public.documents add constraint documents_audio_check check (audio_url is not null or audio_path is not null);
 
 create table if not exists public.document_transcriptions (
   document_id uuid primary key references public.documents (id) on delete cascade,
@@ -42,7 +48,7 @@ alter table public.documents enable row level security;
 alter table public.document_transcriptions enable row level security;
 revoke all on public.documents, public.document_transcriptions from anon, authenticated;
 grant select on public.documents, public.document_transcriptions to authenticated;
-grant insert (title, audio_url) on public.documents to authenticated;
+grant insert (title, audio_url, audio_path) on public.documents to authenticated;
 grant all on public.documents, public.document_transcriptions to service_role;
 
 drop policy if exists "owners read their documents" on public.documents;
@@ -59,7 +65,9 @@ create policy "owners read their transcriptions" on public.document_transcriptio
 create or replace function public.document_job_input(doc public.documents)
 returns jsonb
 language sql stable set search_path = '' as $$
-  select jsonb_build_object('url', doc.audio_url, 'document_id', doc.id)
+  select jsonb_build_object('url', case when doc.audio_path is not null then pgpod.input_file(doc.audio_path)
+                                       else to_jsonb(doc.audio_url) end,
+                            'document_id', doc.id)
 $$;
 
 drop trigger if exists documents_transcribe on public.documents;

@@ -7,8 +7,11 @@ export type Action =
   | { kind: "image"; prompt: string }
   /** Several images of one prompt in a single insert statement. */
   | { kind: "variations"; prompt: string; count: number }
-  /** A row in public.documents; its trigger queues a grouped transcription. */
-  | { kind: "document"; title: string; audioUrl: string }
+  /**
+   * A row in public.documents; its trigger queues a grouped transcription.
+   * The audio is a recording the user uploads first, or a URL.
+   */
+  | { kind: "document"; title: string; audio: { upload: string } | { url: string } }
   /** pgpod.submit with an idempotency key, to the flaky worker. */
   | { kind: "flaky"; key: string; failTimes: number; fail: boolean }
   /** A job whose worker uploads its PNG through a signed upload URL. */
@@ -50,7 +53,7 @@ export function planScenario(totalJobs: number): Step[] {
     { user: 0, action: { kind: "cancel", ms: 120_000 }, expected: "cancelled", jobs: 1, label: "long job cancelled while running" },
     { user: 1, action: { kind: "flaky", key: "broken-1", failTimes: 0, fail: true }, expected: "failed", jobs: 1,
       label: "flaky job that fails every attempt" },
-    { user: 2, action: { kind: "document", title: "Recording with no audio", audioUrl: "" }, expected: "failed", jobs: 1,
+    { user: 2, action: { kind: "document", title: "Recording with no audio", audio: { url: "" } }, expected: "failed", jobs: 1,
       label: "document without audio" },
     { user: 0, action: { kind: "upload", prompt: "a postcard from the worker" }, expected: "succeeded", jobs: 1,
       label: "direct upload" },
@@ -65,7 +68,7 @@ export function planScenario(totalJobs: number): Step[] {
   const docSteps: Step[] = [];
   for (let i = 0; i < documents; i++) {
     const name = `${talks[i % talks.length]}-${i + 1}`;
-    docSteps.push({ user: user(i + 1), action: { kind: "document", title: name.replace(/-/g, " "), audioUrl: `https://example.com/audio/${name}.mp3` },
+    docSteps.push({ user: user(i + 1), action: { kind: "document", title: name.replace(/-/g, " "), audio: { upload: `${name}.wav` } },
       expected: "succeeded", jobs: 1, label: "document transcription" });
   }
   const imageSteps: Step[] = [];

@@ -1,8 +1,9 @@
 // Sends the scenario the way apps do: each user's supabase-js client, signed
 // in through Auth, calls the Data API, so PostgREST, RLS, auth.uid() and the
-// insert triggers all apply.
+// insert triggers all apply; recordings are uploaded to Storage first.
 import type { SupabaseClient } from "@supabase/supabase-js";
 import type { Database } from "../../supabase/database.types.ts";
+import { uploadRecording } from "./inputs.ts";
 import { type Expected, type Step } from "./scenario.ts";
 import type { DemoUser } from "./users.ts";
 
@@ -52,7 +53,8 @@ async function perform(client: Client, step: Step, runTag: string): Promise<{ en
       return { endpoint: "image", via: "pgpod.jobs insert", ids: rows(await jobs(client).insert(variations).select("id")) };
     }
     case "document": {
-      const doc = rows(await client.from("documents").insert({ title: a.title, audio_url: a.audioUrl }).select("id").single());
+      const audio = "url" in a.audio ? { audio_url: a.audio.url } : { audio_path: await uploadRecording(client, a.audio.upload) };
+      const doc = rows(await client.from("documents").insert({ title: a.title, ...audio }).select("id").single());
       const ids = rows(await jobs(client).select("id").eq("source_table", "public.documents").eq("source_id", doc.id));
       return { endpoint: "transcribe", via: "public.documents insert", ids: ids.map((r) => ({ id: r.id, documentId: doc.id })) };
     }

@@ -73,7 +73,7 @@ describe("a database with hosted Supabase's privileges", () => {
     expect(privileges).toEqual({ realtime_insert: true, cron_job_insert: false, cron_job_select: true });
   });
 
-  it("takes every migration and the seed from db push as postgres, going on without the two policies it may not add", async () => {
+  it("takes every migration and the seed from db push as postgres, going on without the three policies it may not add", async () => {
     const files = readdirSync(join(repoRoot, "supabase", "migrations")).filter((f) => f.endsWith(".sql")).sort();
     const applied = await sql`select version from supabase_migrations.schema_migrations order by version`;
     expect(applied.map((m) => m.version)).toEqual(files.map((f) => f.split("_")[0]));
@@ -84,22 +84,26 @@ describe("a database with hosted Supabase's privileges", () => {
     const log = readFileSync(join(stateDir, "postgres.log"), "utf8");
     expect(log).toContain('WARNING:  pgpod: could not create the storage policy "pgpod owners read their outputs"');
     expect(log).toContain('WARNING:  pgpod: could not create the Realtime policy "pgpod owners receive their job broadcasts"');
+    expect(log).toContain('WARNING:  pgpod: could not create the storage policy "pgpod owners manage their inputs"');
     const checks = await sql`select name, ok, fix from pgpod.setup_checks order by name`;
-    const [[storageSql], [realtimeSql]] = await sql`
-      select pgpod.storage_policy_sql() union all select pgpod.realtime_policy_sql()`.values();
+    const [[storageSql], [inputsSql], [realtimeSql]] = await sql`
+      select pgpod.storage_policy_sql() union all select pgpod.inputs_policy_sql() union all select pgpod.realtime_policy_sql()`.values();
     expect(checks).toEqual([
       { name: 'Realtime policy "pgpod owners receive their job broadcasts"', ok: false, fix: realtimeSql },
       { name: "postgres may insert into realtime.messages", ok: true, fix: null },
+      { name: 'storage policy "pgpod owners manage their inputs"', ok: false, fix: inputsSql },
       { name: 'storage policy "pgpod owners read their outputs"', ok: false, fix: storageSql },
     ]);
 
     // The deployment section of the README gives the same statements.
     const readme = readFileSync(join(repoRoot, "README.md"), "utf8").replace(/^ {3}/gm, "");
     expect(readme).toContain(storageSql);
+    expect(readme).toContain(inputsSql);
     expect(readme).toContain(realtimeSql);
 
     // What the checks say to run works, run by a role that may.
     await admin.unsafe(storageSql);
+    await admin.unsafe(inputsSql);
     await admin.unsafe(realtimeSql);
     expect(await sql`select bool_and(ok) as ok from pgpod.setup_checks`).toEqual([{ ok: true }]);
   });

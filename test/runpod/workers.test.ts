@@ -1,6 +1,8 @@
 // The demo workers and handlers registered by module path.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { PNG } from "pngjs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { fastEndpoint, startEmulator, startReceiver } from "./support.ts";
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
@@ -33,27 +35,43 @@ describe("image", () => {
 });
 
 describe("transcribe", () => {
-  it("grouped mode: one result per item, failing only the items that ask for it", async () => {
+  /** Audio files served the way Storage serves a signed URL. */
+  async function audioHost(): Promise<string> {
+    const server = createServer((req, res) => {
+      if (req.url?.startsWith("/x/")) res.writeHead(200, { "content-type": "audio/mpeg" }).end(Buffer.alloc(1234));
+      else res.writeHead(400, { "content-type": "application/json" }).end('{"error":"InvalidJWT"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    onTestFinished(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  it("grouped mode: one result per item, failing only the items that ask for it or whose audio cannot be read", async () => {
     const { client } = await startEmulator();
+    const host = await audioHost();
     const jobs = [
-      { job_id: "a", input: { url: "https://cdn/x/meeting.mp3" } },
-      { job_id: "b", input: { url: "https://cdn/x/bad.mp3", fail: true } },
+      { job_id: "a", input: { url: `${host}/x/meeting.mp3?token=t` } },
+      { job_id: "b", input: { url: `${host}/x/bad.mp3`, fail: true } },
       { job_id: "c", input: {} },
+      { job_id: "d", input: { url: `${host}/expired.mp3` } },
     ];
     const reply = await client.post("/v2/transcribe/runsync", { input: { jobs } });
     expect(reply.body.status).toBe("COMPLETED");
+    const text = "Transcript of meeting.mp3 (1234 bytes).";
     expect(reply.body.output).toEqual({
       results: [
-        { job_id: "a", output: { text: "Transcript of meeting.mp3.", language: "en", segments: [{ start: 0, end: 1.5, text: "Transcript of meeting.mp3." }] } },
+        { job_id: "a", output: { text, language: "en", audio_bytes: 1234, segments: [{ start: 0, end: 1.5, text }] } },
         { job_id: "b", error: "transcription failed on purpose (input.fail)" },
         { job_id: "c", error: "input.url must be a non-empty string" },
+        { job_id: "d", error: "could not read the audio: 400 Bad Request" },
       ],
     });
   });
 
   it("single mode: the input is one item", async () => {
     const { client } = await startEmulator();
-    expect((await client.post("/v2/transcribe/runsync", { input: { url: "https://cdn/a.wav" } })).body.output.text).toBe("Transcript of a.wav.");
+    const host = await audioHost();
+    expect((await client.post("/v2/transcribe/runsync", { input: { url: `${host}/x/a.wav` } })).body.output.text).toBe("Transcript of a.wav (1234 bytes).");
     expect((await client.post("/v2/transcribe/runsync", { input: { jobs: "nope" } })).body.status).toBe("FAILED");
   });
 });

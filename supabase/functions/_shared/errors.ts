@@ -14,3 +14,12 @@ export class OutputError extends Error {
 export class TransientError extends Error {
   override name = "TransientError";
 }
+
+/**
+ * A job's input cannot be sent as it is (an input file it references was
+ * deleted after the insert): sending it again gives the same answer, so the
+ * job fails instead of being retried.
+ */
+export class InputError extends Error {
+  override name = "InputError";
+}

@@ -6,6 +6,8 @@ import type { DispatchConfig } from "../_shared/config.ts";
 import { completeRun } from "../_shared/completion.ts";
 import type { ClaimedRun, ReconcileRow, Release, Submission } from "../_shared/db.ts";
 import { type SharedDeps, sharedDeps } from "../_shared/deps.ts";
+import { InputError, OutputError } from "../_shared/errors.ts";
+import { withSignedInputs } from "../_shared/input-files.ts";
 import { json, mapLimited, readText } from "../_shared/http.ts";
 import { describeFailure, type RunpodClient, runpodClient, type RunpodEndpoint } from "../_shared/runpod.ts";
 import { dispatchRequestSchema, runpodResultSchema } from "../_shared/schemas.ts";
@@ -37,6 +39,8 @@ export interface DispatchSummary {
 export const directUploadFilename = "output";
 
 const maxReportedErrors = 20;
+/** What RunPod applies when a run sets no executionTimeout. */
+const defaultExecutionTimeoutMs = 600_000;
 /** How often a lingering dispatcher looks for work again. */
 const lingerPollMs = 250;
 /** The part of the budget for claiming; the rest is for reconciling. */
@@ -87,8 +91,12 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
     try {
       if (run.direct_upload) await storage.ensureBucket(run.output_bucket, false);
       input = run.direct_upload ? await withUploadUrls(run) : run.input;
+      // Valid while the job may run; RunPod's default execution timeout is 10 minutes.
+      input = await withSignedInputs(storage, input, Math.ceil((run.execution_timeout_ms ?? defaultExecutionTimeoutMs) / 1000));
     } catch (error) {
-      return { release: { ...base, kind: "failed", reason: `pgpod: ${(error as Error).message}` } };
+      // An input Storage refuses to sign fails the job; anything else is tried again.
+      const kind = error instanceof InputError || error instanceof OutputError ? "rejected" : "failed";
+      return { release: { ...base, kind, reason: `pgpod: ${(error as Error).message}` } };
     }
     const sig = await tokens.sign(run.run_id, run.attempt);
     const webhook = `${config.functionsUrl}/pgpod-webhook?run=${run.run_id}&attempt=${run.attempt}&sig=${sig}`;
