@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { repoRoot, resolveConfig, stackEnv } from "../local/stack/config.ts";
 import { freePort } from "../local/stack/ports.ts";
 import * as stack from "../local/stack/stack.ts";
+import { onStopSignal } from "../local/stop-signals.ts";
 import { type BenchContext, connect, fullSizes, quickSizes, type Sizes } from "./context.ts";
 import { endToEnd } from "./end-to-end.ts";
 import { peers } from "./peers.ts";
@@ -60,6 +61,7 @@ export async function main(args: string[]): Promise<number> {
   ], {});
   if (existsSync(config.stateDir)) await stack.remove(config);
   const started = Date.now();
+  onStopSignal(() => stack.remove(config));
   try {
     await stack.start(config);
     const env = await stackEnv(config);

@@ -1,13 +1,14 @@
 // `npm test`: a throw-away stack on free ports, then every suite against it,
 // then the stack is stopped whatever happened. Prints one closing line with
 // the totals.
-import { spawnSync } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { denoBin, edgeFunctions, functionsDir } from "./bin/deno.mjs";
 import { repoRoot, resolveConfig, stackEnv } from "./stack/config.ts";
 import { freePort } from "./stack/ports.ts";
 import * as stack from "./stack/stack.ts";
+import { onStopSignal } from "./stop-signals.ts";
 import { typesProblem } from "./types.ts";
 
 interface SuiteResult {
@@ -17,11 +18,29 @@ interface SuiteResult {
   ok: boolean;
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv) {
+/** The suite running now, ended when the runner is asked to stop. */
+let running: ChildProcess | undefined;
+
+/** Runs one suite, showing its output as it comes and keeping it for the counts. */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ ok: boolean; out: string }> {
   process.stdout.write(`\n$ ${[cmd.replace(`${repoRoot}/`, ""), ...args].join(" ")}\n`);
-  const result = spawnSync(cmd, args, { cwd: repoRoot, env, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
-  process.stdout.write(result.stdout ?? "");
-  return { ok: result.status === 0, out: result.stdout ?? "" };
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: repoRoot, env, stdio: ["ignore", "pipe", "inherit"] });
+    running = child;
+    let out = "";
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+      out += chunk;
+      process.stdout.write(chunk);
+    });
+    child.once("error", (error) => {
+      process.stdout.write(`could not run ${cmd}: ${error.message}\n`);
+      resolve({ ok: false, out });
+    });
+    child.once("close", (code) => {
+      running = undefined;
+      resolve({ ok: code === 0, out });
+    });
+  });
 }
 
 const bin = (name: string) => join(repoRoot, "node_modules", ".bin", name);
@@ -31,9 +50,9 @@ function hasFiles(dir: string, suffix: string): boolean {
   return readdirSync(dir, { recursive: true }).some((f) => String(f).endsWith(suffix));
 }
 
-function pgTap(env: NodeJS.ProcessEnv, dbPort: number): SuiteResult {
+async function pgTap(env: NodeJS.ProcessEnv, dbPort: number): Promise<SuiteResult> {
   const dirs = ["supabase/tests", "local/tests"].filter((d) => hasFiles(join(repoRoot, d), ".sql"));
-  const { ok, out } = run("pg_prove", ["-h", "127.0.0.1", "-p", String(dbPort), "-U", "postgres", "-d", "postgres", "-r", "--ext", ".sql", ...dirs], env);
+  const { ok, out } = await run("pg_prove", ["-h", "127.0.0.1", "-p", String(dbPort), "-U", "postgres", "-d", "postgres", "-r", "--ext", ".sql", ...dirs], env);
   const total = Number(/Tests=(\d+)/.exec(out)?.[1] ?? 0);
   const failedLine = /Failed (\d+)\/(\d+) subtests/g;
   let failed = 0;
@@ -42,9 +61,9 @@ function pgTap(env: NodeJS.ProcessEnv, dbPort: number): SuiteResult {
   return { name: "pgTAP", passed: total - failed, failed, ok };
 }
 
-function vitest(env: NodeJS.ProcessEnv, stateDir: string): SuiteResult {
+async function vitest(env: NodeJS.ProcessEnv, stateDir: string): Promise<SuiteResult> {
   const report = join(stateDir, "vitest.json");
-  const { ok } = run(bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], env);
+  const { ok } = await run(bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], env);
   if (!existsSync(report)) return { name: "vitest", passed: 0, failed: 1, ok: false };
   const r = JSON.parse(readFileSync(report, "utf8"));
   // A file that fails outside a test (import, hook) counts no failed test: count the file.
@@ -55,23 +74,23 @@ function vitest(env: NodeJS.ProcessEnv, stateDir: string): SuiteResult {
 }
 
 /** Type-checks each function against the dependencies setup installed, with its lockfile as committed. */
-function deno(env: NodeJS.ProcessEnv): SuiteResult[] {
+async function deno(env: NodeJS.ProcessEnv): Promise<SuiteResult[]> {
   const names = edgeFunctions();
   if (names.length === 0) return [];
   const results: SuiteResult[] = [];
   for (const name of names) {
     const dir = join(functionsDir, name);
     const config = existsSync(join(dir, "deno.json")) ? ["--frozen-lockfile", "--config", join(dir, "deno.json")] : [];
-    const { ok } = run(denoBin, ["check", ...config, join(dir, "index.ts")], env);
+    const { ok } = await run(denoBin, ["check", ...config, join(dir, "index.ts")], env);
     results.push({ name: `deno check ${name}`, passed: ok ? 1 : 0, failed: ok ? 0 : 1, ok });
   }
-  const { ok } = run(denoBin, ["lint", "supabase/functions"], env);
+  const { ok } = await run(denoBin, ["lint", "supabase/functions"], env);
   results.push({ name: "deno lint", passed: ok ? 1 : 0, failed: ok ? 0 : 1, ok });
   return results;
 }
 
-function typecheck(env: NodeJS.ProcessEnv): SuiteResult {
-  const { ok } = run(bin("tsc"), ["--noEmit", "-p", "."], env);
+async function typecheck(env: NodeJS.ProcessEnv): Promise<SuiteResult> {
+  const { ok } = await run(bin("tsc"), ["--noEmit", "-p", "."], env);
   return { name: "tsc (Node tooling and tests)", passed: ok ? 1 : 0, failed: ok ? 0 : 1, ok };
 }
 
@@ -88,8 +107,8 @@ function generatedTypes(dbUrl: string): SuiteResult {
   return { name: "generated types", passed: problem ? 0 : 1, failed: problem ? 1 : 0, ok: !problem };
 }
 
-function advisors(env: NodeJS.ProcessEnv, dbUrl: string): SuiteResult {
-  const { ok } = run(bin("supabase"), ["db", "advisors", `--remote=${dbUrl}`, "--level", "warn", "--fail-on", "warn"], { ...env, PGSSLMODE: "disable" });
+async function advisors(env: NodeJS.ProcessEnv, dbUrl: string): Promise<SuiteResult> {
+  const { ok } = await run(bin("supabase"), ["db", "advisors", `--remote=${dbUrl}`, "--level", "warn", "--fail-on", "warn"], { ...env, PGSSLMODE: "disable" });
   return { name: "supabase db advisors", passed: ok ? 1 : 0, failed: ok ? 0 : 1, ok };
 }
 
@@ -104,6 +123,11 @@ export async function main(args: string[]): Promise<number> {
   ], {});
   const started = Date.now();
   const results: SuiteResult[] = [];
+  const stopOnSignal = onStopSignal(async (signal) => {
+    process.stderr.write(`\npgpod: ${signal}: stopping the tests and their stack\n`);
+    running?.kill("SIGTERM");
+    if (!keep) await stack.remove(config);
+  });
   let pgmq = "not checked (the stack did not start)";
   try {
     await stack.start(config);
@@ -111,15 +135,16 @@ export async function main(args: string[]): Promise<number> {
     const dbUrl = env.SUPABASE_DB_URL;
     pgmq = await stack.pgmqInUse(dbUrl);
     results.push(generatedTypes(dbUrl));
-    results.push(pgTap(env, config.dbPort));
-    results.push(vitest(env, config.stateDir));
-    results.push(...deno(env));
-    results.push(typecheck(env));
-    results.push(advisors(env, dbUrl));
+    results.push(await pgTap(env, config.dbPort));
+    results.push(await vitest(env, config.stateDir));
+    results.push(...(await deno(env)));
+    results.push(await typecheck(env));
+    results.push(await advisors(env, dbUrl));
   } catch (error) {
     process.stderr.write(`\npgpod: ${(error as Error).message}\n`);
     results.push({ name: "local stack", passed: 0, failed: 1, ok: false });
   } finally {
+    stopOnSignal();
     if (!keep) await stack.remove(config);
   }
   process.stdout.write(`\nSummary (pgmq: ${pgmq})\n`);

@@ -7,6 +7,7 @@
 import postgres from "postgres";
 import { stackEnv, type StackConfig } from "../local/stack/config.ts";
 import { start, stop } from "../local/stack/stack.ts";
+import { onStopSignal } from "../local/stop-signals.ts";
 import { parseOptions, usage, type DemoOptions } from "./demo/options.ts";
 import { findProblems, readJobs, type Problem } from "./demo/outcome.ts";
 import { finalStatuses, progressDisplay, type Snapshot, type Status } from "./demo/progress.ts";
@@ -97,13 +98,11 @@ export async function main(args: string[]): Promise<number> {
   const stack = options.stack;
   let stopping: Promise<void> | undefined;
   const shutdown = () => (stopping ??= options.keep ? Promise.resolve() : stop(stack));
-  const interrupted = () => {
+  onStopSignal(async () => {
     process.stdout.write("\ninterrupted");
     say(options.keep ? `; the stack keeps running (${stackFlags(stack)})` : ", stopping the demo stack");
-    void shutdown().finally(() => process.exit(130));
-  };
-  process.once("SIGINT", interrupted);
-  process.once("SIGTERM", interrupted);
+    await shutdown();
+  });
 
   say(`starting the demo stack in ${stack.stateDir} (API :${stack.apiPort}, DB :${stack.dbPort}, RunPod emulator :${stack.runpodPort})`);
   try {

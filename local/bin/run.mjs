@@ -75,4 +75,12 @@ child.once("error", (error) => fail(`could not run the pgpod CLI: ${error.messag
 for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
   process.on(signal, () => child.kill(signal));
 }
+// npm runs this through `sh -c`, and a SIGTERM to npm ends that shell without
+// reaching this process: losing the parent counts as a SIGTERM.
+const parent = process.ppid;
+const orphaned = setInterval(() => {
+  if (process.ppid === parent) return;
+  clearInterval(orphaned);
+  child.kill("SIGTERM");
+}, 250);
 child.once("exit", (code, signal) => process.exit(code ?? 128 + (signal ? constants.signals[signal] : 1)));

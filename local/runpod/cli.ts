@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { deepMerge, defaultConfig, type EmulatorConfig } from "./config.ts";
+import { onStopSignal } from "../stop-signals.ts";
 import { startRunpodEmulator } from "./server.ts";
 
 const usage = `usage: npm run runpod-emulator -- [--port 54331] [--host 127.0.0.1] [--config file.json] [--api-key KEY]
@@ -42,12 +43,11 @@ export async function main(args: string[]): Promise<void> {
   const emulator = await startRunpodEmulator({ port, host: values.host, apiKey, config, handlerBaseDir, log });
   log(`RunPod emulator at ${emulator.url}/v2/{endpointId}, endpoints: ${Object.keys(emulator.state().endpoints as object).join(", ")}`);
 
-  await new Promise<void>((resolveStop) => {
-    const stop = (signal: string) => {
+  // Runs until asked to stop, then ends the process with 0.
+  await new Promise<never>(() => {
+    onStopSignal(async (signal) => {
       log(`${signal}: stopping`);
-      void emulator.close().then(resolveStop);
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+      await emulator.close();
+    }, 0);
   });
 }

@@ -7,6 +7,7 @@ import postgres from "postgres";
 import type { FunctionState } from "../gateway/functions.ts";
 import { defaultEmulatorUrl, repoRoot, resolveConfig, savedPorts, savePorts, stackEnv, type StackConfig, type StackEnv } from "./config.ts";
 import { portFree } from "./ports.ts";
+import { onStopSignal } from "../stop-signals.ts";
 import * as pg from "./postgres.ts";
 import { missingBinaryMessage, postgrestBinary } from "../rest/postgrest.ts";
 
@@ -277,7 +278,11 @@ export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   const config = resolveConfig(rest);
   switch (command) {
-    case "start": await start(config); return 0;
+    case "start":
+      // Interrupted while starting, it stops what it started; once started, the stack runs on by itself.
+      onStopSignal(() => stop(config));
+      await start(config);
+      return 0;
     case "stop": await stop(config); return 0;
     case "reset": await reset(config); return 0;
     case "status": return (await status(config)) ? 0 : 3;
