@@ -188,6 +188,19 @@ describe("failures", () => {
     stalled.ws.terminate();
   });
 
+  it("streams again on a new slot when its replication connection is cut, with clients still joined", async () => {
+    const topic = room("cut");
+    const listener = await client(realtime.url, env.SUPABASE_ANON_KEY);
+    const got = collector<{ payload: { n: number } }>();
+    await subscribe(listener.supabase.channel(topic).on("broadcast", { event: "*" }, got.push));
+    const slot = realtime.server().slot;
+    await sql`select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = ${slot}`;
+    await waitFor("a new slot", async () => realtime.server().slot !== slot, 20_000);
+    await sql`select realtime.send('{"n": 1}'::jsonb, 'after-cut', ${topic}, false)`;
+    await waitFor("the broadcast after the cut", async () => got.items.length === 1, 5000);
+    expect(await sql`select 1 from pg_replication_slots where slot_name = ${slot}`).toHaveLength(0);
+  });
+
   it("lets the client rejoin by itself after the server restarts, on a new temporary slot", async () => {
     const topic = room("restart");
     const listener = await client(realtime.url, env.SUPABASE_ANON_KEY);
