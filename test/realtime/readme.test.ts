@@ -1,6 +1,7 @@
 // The README's client examples run as written on the stack: a user signed up
-// through Auth submits with the Data API block, then both Realtime blocks
-// (Broadcast and Postgres Changes) watch that job until it succeeds.
+// through Auth submits with the Data API block, both Realtime blocks
+// (Broadcast and Postgres Changes) watch that job until it succeeds, and the
+// files block makes a signed URL for its output with the user's session.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
@@ -13,6 +14,7 @@ const readme = readFileSync(join(import.meta.dirname, "..", "..", "README.md"), 
 const clientBlocks = codeBlocks(readme).filter((b) => b.lang === "ts" && b.section === "Without the SDK");
 const submitBlock = clientBlocks.find((b) => b.code.includes('.from("jobs")') && b.code.includes(".insert("));
 const watchBlocks = clientBlocks.filter((b) => b.code.includes(".channel("));
+const filesBlock = clientBlocks.find((b) => b.code.includes("createSignedUrl("));
 
 /** Runs a README block as the body of an async function that sees only `names`. */
 async function run(code: string, names: Record<string, unknown>, epilogue = ""): Promise<unknown> {
@@ -27,9 +29,10 @@ afterAll(async () => {
   if (owner) await sql`delete from pgpod.jobs where owner_id = ${owner}`;
 });
 
-it("has one submit block and two Realtime blocks in Using it from a client, without the SDK", () => {
+it("has one submit block, two Realtime blocks and a files block in Using it from a client, without the SDK", () => {
   expect(submitBlock).toBeDefined();
   expect(watchBlocks).toHaveLength(2);
+  expect(filesBlock).toBeDefined();
 });
 
 it("submits with the README's insert and watches the job with both Realtime examples until it succeeds", async () => {
@@ -76,6 +79,14 @@ it("submits with the README's insert and watches the job with both Realtime exam
     await waitFor("the Postgres Changes example to log succeeded", async () => logged.some((args) => args[0] === "succeeded"), 10_000);
     expect(results).toEqual([expect.objectContaining({ id: job.id, status: "succeeded" })]);
     expect(logged.map((args) => args[0]).at(-1)).toBe("succeeded");
+
+    // The files block, given the finished job as the user reads it through the Data API.
+    const { data: done } = await supabase.schema("pgpod").from("jobs").select().eq("id", job.id).single();
+    const signed = (await run(filesBlock!.code, { supabase, job: done }, "return data;")) as { signedUrl: string } | null;
+    expect(signed?.signedUrl).toBeTruthy();
+    const file = await fetch(signed!.signedUrl);
+    expect(file.status).toBe(200);
+    expect(Buffer.from(await file.arrayBuffer()).subarray(1, 4).toString()).toBe("PNG");
   } finally {
     release();
     await hold;
