@@ -204,6 +204,23 @@ describe("PostgREST queries on pgpod.jobs", () => {
   });
 });
 
+describe("the Data API's configuration", () => {
+  it("caps every answer at [api] max_rows (1000)", async () => {
+    const fn = uniqueName("rows");
+    await sql.unsafe(`create function public.${fn}() returns setof int language sql stable set search_path = '' as 'select generate_series(1, 1500)';
+      grant execute on function public.${fn}() to authenticated`);
+    try {
+      const rows = await waitFor("PostgREST to see the new function", async () => {
+        const { data } = await a.client.rpc(fn);
+        return data ?? undefined;
+      }, 10_000, 100);
+      expect(rows).toHaveLength(1000);
+    } finally {
+      await sql.unsafe(`drop function public.${fn}()`);
+    }
+  });
+});
+
 describe("the schema cache", () => {
   it("follows DDL without a restart", async () => {
     const table = uniqueName("cache");
