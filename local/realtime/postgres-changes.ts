@@ -77,11 +77,12 @@ export function parseBinding(params: unknown): Omit<Binding, "id"> {
 
 /** Checks what Realtime checks when it stores a subscription: the table and filter column exist. */
 export async function validateBinding(sql: Sql, binding: Omit<Binding, "id">, role: string): Promise<void> {
-  if (!binding.table) return;
   const [found] = await sql<{ oid: number | null; role_ok: boolean }[]>`
-    select pg_catalog.to_regclass(pg_catalog.quote_ident(${binding.schema}) || '.' || pg_catalog.quote_ident(${binding.table}))::oid as oid,
+    select pg_catalog.to_regclass(pg_catalog.quote_ident(${binding.schema}) || '.' || pg_catalog.quote_ident(${binding.table ?? ""}))::oid as oid,
            pg_catalog.to_regrole(pg_catalog.quote_ident(${role})) is not null as role_ok`;
+  // Changes are checked as this role: one that does not exist could never be.
   if (!found.role_ok) throw new BindingError(`role "${role}" does not exist`);
+  if (!binding.table) return;
   if (!found.oid) throw new BindingError(`relation "${binding.schema}.${binding.table}" does not exist`);
   if (!binding.filter) return;
   const [column] = await sql`
@@ -100,7 +101,7 @@ interface ColumnType {
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-export function createChangeDispatcher(sql: Sql) {
+export function createChangeDispatcher(sql: Sql, log: (line: string) => void) {
   const typeCache = new Map<string, { typname: string; sqlType: string }>();
 
   async function columnTypes(relation: Relation): Promise<ColumnType[]> {
@@ -199,14 +200,23 @@ export function createChangeDispatcher(sql: Sql) {
     for (const [claims, group] of byClaims) {
       const role = group[0].claims.role;
       if ((selectable.get(role)?.size ?? 0) === 0) continue;
-      await tx`
-        select pg_catalog.set_config('role', ${role}, true),
-               pg_catalog.set_config('request.jwt.claims', ${claims}, true),
-               pg_catalog.set_config('request.jwt.claim.sub', ${typeof group[0].claims.sub === "string" ? group[0].claims.sub : ""}, true),
-               pg_catalog.set_config('request.jwt.claim.role', ${role}, true)`;
-      const [found] = await tx.unsafe(lookup, keyParams as never[]);
-      for (const s of group) visible.set(s, found.n > 0);
-      await tx`select pg_catalog.set_config('role', 'none', true)`;
+      let seen = false;
+      try {
+        // A policy that raises for one subscriber hides the row from that subscriber only.
+        await tx.savepoint(async (sp) => {
+          await sp`
+            select pg_catalog.set_config('role', ${role}, true),
+                   pg_catalog.set_config('request.jwt.claims', ${claims}, true),
+                   pg_catalog.set_config('request.jwt.claim.sub', ${typeof group[0].claims.sub === "string" ? group[0].claims.sub : ""}, true),
+                   pg_catalog.set_config('request.jwt.claim.role', ${role}, true)`;
+          const [found] = await sp.unsafe(lookup, keyParams as never[]);
+          seen = found.n > 0;
+          await sp`select pg_catalog.set_config('role', 'none', true)`;
+        });
+      } catch (error) {
+        log(`RLS check of ${qualified} as ${role} failed: ${(error as Error).message}`);
+      }
+      for (const s of group) visible.set(s, seen);
     }
     return { selectable, visible, hasKey: true };
   }

@@ -41,7 +41,7 @@ export async function createRealtimeServer(options: RealtimeOptions) {
   const topics = new Map<string, Set<Channel>>();
   const presences = new Map<string, PresenceTopic<Channel>>();
   const topicKey = (channel: Channel) => `${channel.isPrivate ? "private" : "public"}:${channel.subTopic}`;
-  const changes = createChangeDispatcher(sql);
+  const changes = createChangeDispatcher(sql, options.log);
 
   const fanOut = (key: string, send: (channel: Channel) => void) => {
     for (const channel of topics.get(key) ?? []) send(channel);

@@ -2,7 +2,7 @@
 // three events, the payload fields, RLS checked as each subscriber, and
 // columns a role may not SELECT left out.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { client, collector, createUser, sql, startOwnRealtime, subscribe, waitFor, type OwnRealtime, type User, type Vsn } from "./harness.ts";
+import { client, collector, createUser, signToken, sql, startOwnRealtime, subscribe, waitFor, type OwnRealtime, type User, type Vsn } from "./harness.ts";
 
 interface Change {
   eventType: string;
@@ -33,6 +33,9 @@ beforeAll(async () => {
     );
     alter table public.${table} enable row level security;
     create policy owner_reads on public.${table} for select to authenticated using (owner_id = (select auth.uid()));
+    -- raises for a caller whose token says so, to prove one failing check harms no one else
+    create policy raises_on_request on public.${table} for select to authenticated
+      using ((select auth.jwt() ->> 'explode')::int > 0);
     grant select (id, owner_id, n, label, seen_at, tags) on public.${table} to authenticated;
     alter publication supabase_realtime add table public.${table};`);
   realtime = await startOwnRealtime();
@@ -120,6 +123,26 @@ describe.each<Vsn>(["1.0.0", "2.0.0"])("vsn %s", (vsn) => {
     expect(updates.items[0]).toMatchObject({ eventType: "UPDATE", new: { id, label: "changed", n: 3 }, old: { id } });
     expect(Object.keys(updates.items[0].old)).toEqual(["id"]);
     expect(deletes.items[0]).toMatchObject({ eventType: "DELETE", old: { id }, new: {} });
+  });
+});
+
+describe("subscribers whose checks fail", () => {
+  it("miss the change alone: a policy raising for one, a role that does not exist for another", async () => {
+    const owner = await client(realtime.url, a.token);
+    const ownerGot = collector<Change>();
+    await subscribe(owner.supabase.channel("owner-sees").on("postgres_changes", { event: "INSERT", schema: "public", table }, ownerGot.push));
+    const exploding = await client(realtime.url, await signToken({ role: "authenticated", sub: a.id, explode: "yes" }));
+    const explodingGot = collector<Change>();
+    await subscribe(exploding.supabase.channel("explodes").on("postgres_changes", { event: "INSERT", schema: "public", table }, explodingGot.push));
+    const ghost = await client(realtime.url, await signToken({ role: "no_such_role" }));
+    const system = collector<{ extension: string; status: string; message: string }>();
+    await subscribe(ghost.supabase.channel("ghost").on("system", {}, system.push).on("postgres_changes", { event: "*", schema: "public" }, () => {}));
+    await waitFor("the ghost's system message", async () => system.items.length > 0, 5000);
+    expect(system.items[0]).toMatchObject({ extension: "postgres_changes", status: "error", message: expect.stringContaining('role "no_such_role" does not exist') });
+
+    await insertRows(a, 301, 1);
+    await waitFor("the owner's row", async () => ownerGot.items.some((c) => c.new.id === 301), 10_000);
+    expect(explodingGot.items).toEqual([]);
   });
 });
 
