@@ -69,7 +69,8 @@ if (command !== "runpod-emulator") {
 }
 
 const tsx = pathToFileURL(join(root, "node_modules", "tsx", "dist", "loader.mjs")).href;
-const child = spawn(process.execPath, ["--import", tsx, join(root, "local", "cli.ts"), command, ...args], { stdio: "inherit", cwd: root });
+// "source": the workspace's @pgpod/client (the demo uses it) resolves to its TypeScript sources, not a build.
+const child = spawn(process.execPath, ["--conditions=source", "--import", tsx, join(root, "local", "cli.ts"), command, ...args], { stdio: "inherit", cwd: root });
 child.once("error", (error) => fail(`could not run the pgpod CLI: ${error.message}`));
 // The CLI cleans up on these and exits; until it does, this process waits for it.
 for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {

@@ -1,9 +1,9 @@
-// Each demo user watches their jobs the way the README shows: their
-// supabase-js client, signed in through Auth, on the private Broadcast topic
-// pgpod:jobs:<user id>.
+// Each demo user watches their jobs the way the README shows: the client
+// SDK's watch on their supabase-js client, signed in through Auth, which
+// follows the private Broadcast topic pgpod:jobs:<user id>.
 // What they saw decides whether the demo passes: every owner must see the
 // final state of each of their jobs, and nobody may see anyone else's.
-import type { RealtimeChannel } from "@supabase/supabase-js";
+import { pgpod } from "@pgpod/client";
 import type { Status } from "./progress.ts";
 import type { TrackedJob } from "./traffic.ts";
 import type { DemoUser } from "./users.ts";
@@ -18,54 +18,33 @@ export interface RealtimeWatch {
   /** Per job: each state its owner's channel reported, in order. */
   seen: Map<string, Sighting[]>;
   /** Jobs a user was sent that belong to someone else. */
-  foreign: Array<{ user: DemoUser; jobId: string; ownerId: string }>;
+  foreign: Array<{ user: DemoUser; jobId: string; ownerId: string | null }>;
+  /** What the watches could not do (a refused channel, a failed read). */
+  errors: Array<{ user: DemoUser; message: string }>;
   stop(): Promise<void>;
 }
 
-function joined(channel: RealtimeChannel): Promise<void> {
-  return new Promise((resolve, reject) => {
-    channel.subscribe((status, error) => {
-      if (status === "SUBSCRIBED") resolve();
-      else reject(new Error(`could not watch ${channel.topic}: ${error?.message ?? status}`));
-    });
-  });
-}
-
-/** Subscribes every user to their own job topic; resolves once all have joined. */
-export async function watchJobs(users: DemoUser[]): Promise<RealtimeWatch> {
-  const watch: RealtimeWatch = { seen: new Map(), foreign: [], stop: async () => {} };
-  const clients = users.map((user) => ({ user, client: user.client }));
+/** Starts a watch of each user's jobs; the SDK reads what happened before its channel joined. */
+export function watchJobs(users: DemoUser[]): RealtimeWatch {
+  const watch: RealtimeWatch = { seen: new Map(), foreign: [], errors: [], stop: async () => {} };
+  const stops = users.map((user) =>
+    pgpod(user.client).watch({}, (job) => {
+      if (job.owner_id !== user.id) {
+        watch.foreign.push({ user, jobId: job.id, ownerId: job.owner_id });
+        return;
+      }
+      const sightings = watch.seen.get(job.id) ?? [];
+      sightings.push({ status: job.status, at: Date.now() });
+      watch.seen.set(job.id, sightings);
+    }, { onError: (error) => watch.errors.push({ user, message: error.message }) })
+  );
   watch.stop = async () => {
-    for (const { client } of clients) {
+    for (const stop of stops) stop();
+    for (const { client } of users) {
       await client.removeAllChannels();
       client.realtime.disconnect();
     }
   };
-  try {
-    await Promise.all(
-      clients.map(async ({ user, client }) => {
-        // A private join needs the user's token, which the client sets asynchronously.
-        await client.realtime.setAuth();
-        const channel = client
-          .channel(`pgpod:jobs:${user.id}`, { config: { private: true } })
-          .on("broadcast", { event: "*" }, ({ payload }) => {
-            const job = (payload.record ?? payload.old_record) as { id: string; owner_id: string; status: Status } | null;
-            if (!job) return;
-            if (job.owner_id !== user.id) {
-              watch.foreign.push({ user, jobId: job.id, ownerId: job.owner_id });
-            } else if (payload.record) {
-              const sightings = watch.seen.get(job.id) ?? [];
-              sightings.push({ status: job.status, at: Date.now() });
-              watch.seen.set(job.id, sightings);
-            }
-          });
-        await joined(channel);
-      }),
-    );
-  } catch (error) {
-    await watch.stop();
-    throw error;
-  }
   return watch;
 }
 
@@ -97,5 +76,6 @@ export function watchProblems(watch: RealtimeWatch, jobs: TrackedJob[], finalSta
     if (status && !seen.has(job.id)) problems.push(`${job.id} ${job.endpoint} (${job.user.name}): its owner never saw it ${status}`);
   }
   for (const f of watch.foreign) problems.push(`${f.jobId}: sent to ${f.user.name}, but it belongs to ${f.ownerId}`);
+  for (const e of watch.errors) problems.push(`${e.user.name}'s watch: ${e.message}`);
   return problems;
 }

@@ -99,7 +99,7 @@ export function formatSummary(
   const via = (kind: Via) => context.viaDataApi.filter((j) => j.via === kind).length;
   lines.push(`Data API: ${context.viaDataApi.length} of ${jobs} jobs came in through /rest/v1 with the users' sessions: ` +
     `${via("pgpod.jobs insert")} pgpod.jobs inserts, ${via("public.documents insert")} through public.documents inserts, ` +
-    `${via("rpc submit")} rpc('submit') with idempotency keys`, "");
+    `${via("SDK submit")} through the client SDK's submit (rpc('submit') with idempotency keys)`, "");
   const d = data.documents;
   lines.push(`documents: ${d.total} rows in public.documents, ${d.done} done, ${d.failed} failed; ${d.transcriptions} document_transcriptions rows written by the on_complete hook`);
   lines.push(`files stored: ${data.files.count} in pgpod.job_files, ${megabytes(data.files.bytes)}`);

@@ -1,6 +1,8 @@
 // Sends the scenario the way apps do: each user's supabase-js client, signed
-// in through Auth, calls the Data API, so PostgREST, RLS, auth.uid() and the
-// insert triggers all apply; recordings are uploaded to Storage first.
+// in through Auth, calls the Data API (directly, or through the client SDK),
+// so PostgREST, RLS, auth.uid() and the insert triggers all apply;
+// recordings are uploaded to Storage first.
+import { pgpod } from "@pgpod/client";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import type { Database } from "../../supabase/database.types.ts";
 import { uploadRecording } from "./inputs.ts";
@@ -8,7 +10,7 @@ import { type Expected, type Step } from "./scenario.ts";
 import type { DemoUser } from "./users.ts";
 
 /** How a job came in through the Data API. */
-export type Via = "pgpod.jobs insert" | "public.documents insert" | "rpc submit";
+export type Via = "pgpod.jobs insert" | "public.documents insert" | "SDK submit";
 
 export interface TrackedJob {
   id: string;
@@ -62,8 +64,8 @@ async function perform(client: Client, step: Step, runTag: string): Promise<{ en
       // The key is unique per demo run: the emulator counts failures per key.
       const key = `${runTag}-${a.key}`;
       const input = a.fail ? { fail: true } : { key, fail_times: a.failTimes };
-      const job = rows(await client.schema("pgpod").rpc("submit", { endpoint: "flaky", input, idempotency_key: key }));
-      return { endpoint: "flaky", via: "rpc submit", ids: [{ id: job.id }] };
+      const job = await pgpod(client).submit("flaky", input, { idempotencyKey: key });
+      return { endpoint: "flaky", via: "SDK submit", ids: [{ id: job.id }] };
     }
     case "upload": {
       const ids = rows(await jobs(client).insert({ endpoint: "upload", input: { prompt: a.prompt } }).select("id"));
@@ -76,16 +78,15 @@ async function perform(client: Client, step: Step, runTag: string): Promise<{ en
   }
 }
 
-/** Waits until RunPod has the job, then cancels it as its owner, as a user pressing "Stop" would. */
+/** Waits (up to a minute) until RunPod has the job, then cancels it as its owner, as a user pressing "Stop" would. */
 async function cancelOnceSubmitted(client: Client, jobId: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const job = rows(await jobs(client).select("status").eq("id", jobId).single());
-    if (job.status === "submitted" || job.status === "running") break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  const cancelled = await client.schema("pgpod").rpc("cancel", { job_id: jobId });
-  if (cancelled.error) throw new Error(cancelled.error.message);
+  const sdk = pgpod(client);
+  await new Promise<void>((resolve) => {
+    const done = () => (clearTimeout(timer), stop(), resolve());
+    const timer = setTimeout(done, 60_000);
+    const stop = sdk.watch(jobId, (job) => job.status !== "queued" && job.status !== "submitting" && done(), { onError: () => {} });
+  });
+  await sdk.cancel(jobId);
 }
 
 export interface Traffic {

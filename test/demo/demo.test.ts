@@ -43,8 +43,8 @@ describe("npm run demo", () => {
   it("runs a small mix to the expected end and reports it", async () => {
     const { code, output } = await demo(["--jobs", "12", "--state-dir", stateDir]);
     expect(output).toContain("result: all 12 jobs ended as expected");
-    // 3 images, the upload and the sleep job inserted; 4 documents; the 3 flaky jobs through rpc('submit')
-    expect(output).toContain("Data API: 12 of 12 jobs came in through /rest/v1 with the users' sessions: 5 pgpod.jobs inserts, 4 through public.documents inserts, 3 rpc('submit') with idempotency keys");
+    // 3 images, the upload and the sleep job inserted; 4 documents; the 3 flaky jobs through the SDK's submit
+    expect(output).toContain("Data API: 12 of 12 jobs came in through /rest/v1 with the users' sessions: 5 pgpod.jobs inserts, 4 through public.documents inserts, 3 through the client SDK's submit (rpc('submit') with idempotency keys)");
     expect(output).toContain("realtime: every owner saw the final state of each of their jobs on pgpod:jobs:<user id>; nobody was sent another's");
     // per endpoint: insert→submitted, insert→finished and insert→owner saw the final state, each p50 / p95
     expect(output).toMatch(/^all +12 .*\d+\.\ds \/ \d+\.\ds +\d+\.\ds \/ \d+\.\ds +\d+\.\ds \/ \d+\.\ds$/m);
