@@ -5,7 +5,21 @@ export type Database = {
   
   "pgpod": {
           Tables: {
-            "endpoint_health": {
+            "archives": {
+                  Row: {
+                    "bucket": string,"created_at": string,"expired_at": string | null,"files": number,"id": number,"key": string,"owner_id": string,"path": string,"size": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "bucket": string,"created_at"?: string,"expired_at"?: string | null,"files": number,"id"?: never,"key": string,"owner_id": string,"path": string,"size": number
+                  }
+                  Update: {
+                    "bucket"?: string,"created_at"?: string,"expired_at"?: string | null,"files"?: number,"id"?: never,"key"?: string,"owner_id"?: string,"path"?: string,"size"?: number
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"endpoint_health": {
                   Row: {
                     "dispatch_after": string | null,"endpoint": string,"problem": string | null,"problem_at": string | null,"refusals": number
                   }
@@ -225,8 +239,16 @@ isOneToOne: false
                 }
           }
           Functions: {
-            "backoff_s":
+            "archive_files":
+{ Args: { "created_after"?: string,"created_before"?: string,"endpoint"?: string,"job_ids"?: (string)[],"max_files"?: number }; Returns: {
+              "bucket": string,"filename": string,"job_id": string,"path": string,"sha256": string,"size": number
+            }[]
+                           },
+"backoff_s":
 { Args: { "attempt": number,"base_s": number,"jitter": number,"max_s": number }; Returns: number
+                           },
+"cached_archive":
+{ Args: { "key": string,"owner_id": string }; Returns: Json
                            },
 "cancel":
 { Args: { "job_id": string }; Returns: {
@@ -275,6 +297,11 @@ isOneToOne: false
 "dispatchable_endpoints":
 { Args: Record<PropertyKey, never>; Returns: string[]
                            },
+"expired_archives":
+{ Args: { "max_archives"?: number }; Returns: {
+              "bucket": string,"id": number,"path": string
+            }[]
+                           },
 "find_own_job":
 { Args: { "job_id": string }; Returns: {
               "attempt": number,
@@ -305,6 +332,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"forget_archives":
+{ Args: { "ids": (number)[] }; Returns: undefined
+                           },
 "input_file":
 { Args: { "bucket"?: string,"path": string }; Returns: Json
                            },
@@ -336,6 +366,9 @@ isOneToOne: false
                            },
 "realtime_policy_sql":
 { Args: Record<PropertyKey, never>; Returns: string
+                           },
+"record_archive":
+{ Args: { "bucket": string,"files": number,"key": string,"owner_id": string,"path": string,"size": number }; Returns: undefined
                            },
 "record_event":
 { Args: { "detail"?: Json,"job_ids": (string)[],"kind": string,"run_id": number }; Returns: undefined

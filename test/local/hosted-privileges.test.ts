@@ -164,7 +164,7 @@ describe("a database with hosted Supabase's privileges", () => {
     ]);
 
     const [pruned] = await sql`select pgpod.prune('1 hour') as r`;
-    expect(Object.keys(pruned.r).sort()).toEqual(["archived_messages", "cron_runs", "job_events"]);
+    expect(Object.keys(pruned.r).sort()).toEqual(["archived_messages", "cron_runs", "expired_archives", "job_events"]);
     expect(warnings).toEqual([]);
   });
 

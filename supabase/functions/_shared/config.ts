@@ -118,6 +118,31 @@ export function webhookConfig(env: Env, limits: Partial<Limits> = {}): WebhookCo
   return shared(parse(webhookEnv, env, "pgpod-webhook"), limits);
 }
 
+const archiveEnv = z.object({
+  SUPABASE_URL: sharedEnv.SUPABASE_URL,
+  SUPABASE_DB_URL: sharedEnv.SUPABASE_DB_URL,
+  SUPABASE_SERVICE_ROLE_KEY: sharedEnv.SUPABASE_SERVICE_ROLE_KEY,
+});
+
+/** pgpod-archive needs no webhook or RunPod secret: only Storage, Auth and the database. */
+export interface ArchiveConfig {
+  supabaseUrl: string;
+  dbUrl: string;
+  serviceRoleKey: string;
+  /** Per-request timeout for Auth, Storage metadata and signing (not for streamed bodies). */
+  requestTimeoutMs: number;
+}
+
+export function archiveConfig(env: Env): ArchiveConfig {
+  const parsed = parse(archiveEnv, env, "pgpod-archive");
+  return {
+    supabaseUrl: parsed.SUPABASE_URL.replace(/\/+$/, ""),
+    dbUrl: parsed.SUPABASE_DB_URL,
+    serviceRoleKey: parsed.SUPABASE_SERVICE_ROLE_KEY,
+    requestTimeoutMs: defaultLimits.downloadTimeoutMs,
+  };
+}
+
 export function dispatchConfig(env: Env, limits: Partial<Limits> = {}): DispatchConfig {
   const parsed = parse(dispatchEnv, env, "pgpod-dispatch");
   return {

@@ -71,6 +71,9 @@ export interface OutputSettings {
   signedUrlTtlS: number;
 }
 
+const expiredArchiveSchema = z.object({ id: runId, bucket: z.string(), path: z.string() });
+export type ExpiredArchive = z.output<typeof expiredArchiveSchema>;
+
 const markSubmittedSchema = z.object({
   submitted: z.number().int(),
   stale: z.array(z.object({ run_id: runId, runpod_job_id: z.string() })),
@@ -134,6 +137,9 @@ export interface PgpodDb {
   completeRun(runId: string, attempt: number, result: Record<string, unknown>, files: CompletedFile[]): Promise<CompleteSummary>;
   /** The endpoint's settings for output files; read only by deliveries that store files. */
   outputSettings(endpoint: string): Promise<OutputSettings>;
+  /** Archives pgpod.prune expired, whose objects are still in Storage. */
+  expiredArchives(max: number): Promise<ExpiredArchive[]>;
+  forgetArchives(ids: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -205,6 +211,14 @@ export function pgpodDb(url: string, applicationName: string): PgpodDb {
       if (!row.settings) throw new Error(`endpoint ${endpoint} does not exist`);
       const settings = outputSettingsSchema.parse(row.settings);
       return { signedUrlTtlS: settings.signed_url_ttl_s };
+    },
+
+    async expiredArchives(max) {
+      return z.array(expiredArchiveSchema).parse(await sql`select * from pgpod.expired_archives(${max})`);
+    },
+
+    async forgetArchives(ids) {
+      await sql`select pgpod.forget_archives(${ids}::bigint[])`;
     },
 
     close: () => sql.end({ timeout: 5 }),

@@ -31,6 +31,8 @@ export interface DispatchSummary {
   failed: number;
   reconciled: number;
   cancelled: number;
+  /** Expired archives deleted from Storage (cron calls only). */
+  archives_removed?: number;
   /** Why things did not go through, for operators reading net._http_response. */
   errors: string[];
 }
@@ -148,6 +150,17 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
     return summary.applied ? "reconciled" : "unchanged";
   }
 
+  /** Deletes the objects of expired archives, then their rows; an object already gone counts as removed. */
+  async function removeExpiredArchives(): Promise<number> {
+    const expired = await db.expiredArchives(limits.reconcileBatch);
+    const removed = await mapLimited(expired, limits.parallelism, async (archive) => {
+      if (await storage.info(archive.bucket, archive.path)) await storage.remove(archive.bucket, archive.path);
+      return archive.id;
+    });
+    if (removed.length > 0) await db.forgetArchives(removed);
+    return removed.length;
+  }
+
   return async (req: Request): Promise<Response> => {
     const started = Date.now();
     const deadline = started + limits.dispatchBudgetMs;
@@ -232,6 +245,13 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
           } catch (error) {
             note(`reconcile run ${row.run_id}: ${(error as Error).message}`);
           }
+        });
+      }
+      // pg_cron's calls also remove the archives pgpod.prune expired.
+      if (parsed.data.reason === "cron" && Date.now() < deadline) {
+        summary.archives_removed = await removeExpiredArchives().catch((error) => {
+          note(`removing expired archives: ${(error as Error).message}`);
+          return 0;
         });
       }
     } catch (error) {
