@@ -111,11 +111,19 @@ export function createFunctionsGateway(opts: FunctionsGatewayOptions) {
     return entry.started;
   }
 
-  /** Starts every function once and reports each one's state. */
-  async function boot(): Promise<FunctionState[]> {
-    const names = edgeFunctions(functionsDir);
-    await Promise.allSettled(names.map((name) => processFor(name)));
-    return status();
+  /**
+   * Starts every function once and reports how each start went, whatever
+   * requests (a kick, pg_cron) have started since.
+   */
+  function boot(): Promise<FunctionState[]> {
+    return Promise.all(edgeFunctions(functionsDir).map(async (name): Promise<FunctionState> => {
+      try {
+        const fn = await processFor(name);
+        return { name, state: "running", pid: fn.child.pid ?? 0, port: fn.port };
+      } catch (error) {
+        return { name, state: "failed", error: (error as Error).message };
+      }
+    }));
   }
 
   function status(): FunctionState[] {
