@@ -18,7 +18,7 @@ let flags: string[] = [];
 
 function cli(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "local", "cli.ts"), ...args], {
+    const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", join(repoRoot, "local", "cli.ts"), ...args], {
       cwd: repoRoot,
       env: { ...process.env, DENO_DIR: emptyDenoDir, PGPOD_STATE_DIR: "" },
     });
