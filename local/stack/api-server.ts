@@ -2,6 +2,7 @@
 // /functions/v1, the Data API at /rest/v1, Auth at /auth/v1 and Storage at
 // /storage/v1.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { applyGatewayCors, gatewayCorsPrefixes } from "./cors.ts";
 
 export type Mount = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
 
@@ -26,6 +27,7 @@ export function createApiServer(mounts: Record<string, Mount>, log: (line: strin
       res.end(JSON.stringify({ message: `no local service at ${url.split("?")[0]}` }));
       return;
     }
+    if (gatewayCorsPrefixes.includes(prefix) && applyGatewayCors(req, res)) return;
     try {
       await mounts[prefix](req, res, url.slice(prefix.length) || "/");
     } catch (error) {
