@@ -89,9 +89,9 @@ async function deno(env: NodeJS.ProcessEnv): Promise<SuiteResult[]> {
   return results;
 }
 
-async function typecheck(env: NodeJS.ProcessEnv): Promise<SuiteResult> {
-  const { ok } = await run(bin("tsc"), ["--noEmit", "-p", "."], env);
-  return { name: "tsc (Node tooling and tests)", passed: ok ? 1 : 0, failed: ok ? 0 : 1, ok };
+async function typecheck(env: NodeJS.ProcessEnv, project: string, name: string): Promise<SuiteResult> {
+  const { ok } = await run(bin("tsc"), ["--noEmit", "-p", project], env);
+  return { name: `tsc (${name})`, passed: ok ? 1 : 0, failed: ok ? 0 : 1, ok };
 }
 
 /** Before any test adds to the database, so it holds the migrations and seed alone. */
@@ -138,7 +138,8 @@ export async function main(args: string[]): Promise<number> {
     results.push(await pgTap(env, config.dbPort));
     results.push(await vitest(env, config.stateDir));
     results.push(...(await deno(env)));
-    results.push(await typecheck(env));
+    results.push(await typecheck(env, ".", "Node tooling and tests"));
+    results.push(await typecheck(env, "app", "the web app's browser code"));
     results.push(await advisors(env, dbUrl));
   } catch (error) {
     process.stderr.write(`\npgpod: ${(error as Error).message}\n`);

@@ -17,6 +17,7 @@ import { fetchSignedUrls } from "./demo/signed-urls.ts";
 import { formatSummary, readSummary } from "./demo/summary.ts";
 import { sendTraffic, type Traffic } from "./demo/traffic.ts";
 import { signInUsers, signOutUsers, type DemoUser } from "./demo/users.ts";
+import { appUrls, defaultAppPort } from "../app/server/urls.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const pollMs = 500;
@@ -112,6 +113,8 @@ export async function main(args: string[]): Promise<number> {
     if (options.keep) {
       say(`\nthe stack keeps running: npm run -s stack -- env ${stackFlags(stack)}`);
       say(`stop it with: npm run stack -- stop --state-dir ${stack.stateDir}`);
+      const urls = appUrls(`http://127.0.0.1:${defaultAppPort}/`);
+      say(`see its jobs in the browser: npm run app -- --state-dir ${stack.stateDir}\n  web app:  ${urls.app}\n  ops page: ${urls.ops}`);
     } else {
       await shutdown();
     }

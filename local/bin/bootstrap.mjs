@@ -11,13 +11,17 @@ export const debianPackages = [
   ["libtap-parser-sourcehandler-pgtap-perl", "/usr/bin/pg_prove"],
 ];
 
+/** What the browser tests add (`npm test` only): Debian's Chromium, driven by playwright-core. */
+export const browserPackages = [["chromium", "/usr/bin/chromium"]];
+
 /**
  * @param {{ exists?: (file: string) => boolean, osRelease?: string, uid?: number }} [machine]
+ * @param {string[][]} [packages] the packages needed, as [name, file] pairs
  * @returns {{ action: "none" } | { action: "install", packages: string[] } | { action: "fail", message: string }}
  */
-export function planDebianInstall(machine = {}) {
+export function planDebianInstall(machine = {}, packages = debianPackages) {
   const exists = machine.exists ?? existsSync;
-  const missing = debianPackages.filter(([, file]) => !exists(file)).map(([name]) => name);
+  const missing = packages.filter(([, file]) => !exists(file)).map(([name]) => name);
   if (missing.length === 0) return { action: "none" };
   const command = `apt-get update && apt-get install -y ${missing.join(" ")}`;
   const osRelease = machine.osRelease ?? readOsRelease();
@@ -25,7 +29,7 @@ export function planDebianInstall(machine = {}) {
     return {
       action: "fail",
       message:
-        `the local stack needs PostgreSQL 15 with pg_cron and pgTAP (${missing.join(", ")}).\n` +
+        `missing packages: ${missing.join(", ")} (the local stack runs PostgreSQL 15 with pg_cron and pgTAP; the browser tests run Chromium).\n` +
         `This is not a Debian system: install the equivalents with your package manager, or on Debian run:\n  ${command}`,
     };
   }

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { constants } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { planDebianInstall } from "./bootstrap.mjs";
+import { browserPackages, debianPackages, planDebianInstall } from "./bootstrap.mjs";
 import { installFunctionDependencies } from "./deno.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -27,8 +27,9 @@ function run(cmd, args, options = {}) {
   return result.status ?? 1;
 }
 
-function ensureDebianPackages() {
-  const plan = planDebianInstall();
+/** @param {string[][]} packages */
+function ensureDebianPackages(packages) {
+  const plan = planDebianInstall({}, packages);
   if (plan.action === "none") return;
   if (plan.action === "fail") return fail(plan.message);
   const command = `apt-get update && apt-get install -y ${plan.packages.join(" ")}`;
@@ -65,7 +66,7 @@ if (!command) fail("usage: node local/bin/run.mjs <stack|test|demo|bench|runpod-
 ensureNodeModules();
 if (command !== "runpod-emulator") {
   ensureDenoDependencies();
-  ensureDebianPackages();
+  ensureDebianPackages(command === "test" ? [...debianPackages, ...browserPackages] : debianPackages);
 }
 
 const tsx = pathToFileURL(join(root, "node_modules", "tsx", "dist", "loader.mjs")).href;

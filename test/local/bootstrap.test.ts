@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { debianPackages, planDebianInstall } from "../../local/bin/bootstrap.mjs";
+import { browserPackages, debianPackages, planDebianInstall } from "../../local/bin/bootstrap.mjs";
 
 const debian = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n';
 const ubuntu = "ID=ubuntu\nID_LIKE=debian\n";
@@ -35,5 +35,25 @@ describe("bootstrap of Debian packages", () => {
     expect(plan.action).toBe("fail");
     expect(plan.action === "fail" && plan.message).toContain("This is not a Debian system");
     expect(plan.action === "fail" && plan.message).toContain("postgresql-15, postgresql-15-cron");
+  });
+});
+
+describe("bootstrap of the browser tests' Chromium", () => {
+  const stackOnly = (file: string) => debianPackages.some(([, f]) => f === file);
+
+  it("is planned only when the browser packages are asked for", () => {
+    expect(planDebianInstall({ exists: stackOnly, osRelease: debian, uid: 0 })).toEqual({ action: "none" });
+    expect(planDebianInstall({ exists: stackOnly, osRelease: debian, uid: 0 }, [...debianPackages, ...browserPackages])).toEqual({
+      action: "install",
+      packages: ["chromium"],
+    });
+  });
+
+  it("gives a non-root user the command that installs it", () => {
+    const plan = planDebianInstall({ exists: stackOnly, osRelease: debian, uid: 1000 }, [...debianPackages, ...browserPackages]);
+    expect(plan).toEqual({
+      action: "fail",
+      message: "missing Debian packages: chromium.\nRun as root:\n  sudo sh -c 'apt-get update && apt-get install -y chromium'",
+    });
   });
 });

@@ -1,0 +1,45 @@
+// Every pgpod call the app makes, through the @pgpod/client SDK.
+import type { SupabaseClient } from "@supabase/supabase-js";
+import { pgpod, type Job, type JobFile } from "@pgpod/client";
+
+/** The seed's endpoints this app submits to, and what they take and return. */
+export interface Endpoints {
+  image: { input: { prompt: string; width?: number; height?: number }; output: { files: JobFile[]; prompt_id?: string } };
+  sleep: { input: { ms: number }; output: { slept_ms: number } };
+}
+
+export type AppJob = Job<Endpoints>;
+
+export interface ImageUrls {
+  thumbnail: string;
+  full: string;
+}
+
+export const thumbnailWidth = 160;
+const terminal = new Set(["succeeded", "failed", "cancelled"]);
+
+export const isTerminal = (job: AppJob) => terminal.has(job.status);
+export const canRetry = (job: AppJob) => job.status === "failed" || job.status === "cancelled";
+
+export function jobsOf(supabase: SupabaseClient) {
+  const client = pgpod<Endpoints>(supabase);
+  return {
+    submitImage: (prompt: string) => client.submit("image", { prompt, width: 256, height: 256 }),
+    submitSleep: (seconds: number) => client.submit("sleep", { ms: Math.round(seconds * 1000) }),
+    /** Every state of every job of the signed-in user, existing ones first; returns the function that stops. */
+    watchAll: (onChange: (job: AppJob) => void, onError: (error: Error) => void) => client.watch({}, onChange, { onError }),
+    cancel: (job: AppJob) => client.cancel(job),
+    retry: (job: AppJob) => client.retry(job),
+    /** Signed URLs of a finished image job's first file: a thumbnail (resized by Storage) and the full image. */
+    async imageUrls(job: AppJob): Promise<ImageUrls | null> {
+      if (job.endpoint !== "image" || !job.output?.files?.length) return null;
+      const [full, thumbnail] = await Promise.all([
+        client.fileUrls(job),
+        client.fileUrls(job, { transform: { width: thumbnailWidth, height: thumbnailWidth, resize: "cover" } }),
+      ]);
+      return { thumbnail: thumbnail[0].url, full: full[0].url };
+    },
+  };
+}
+
+export type JobsApi = ReturnType<typeof jobsOf>;
