@@ -135,7 +135,8 @@ export function checkExpiresIn(value: unknown): number {
   return value;
 }
 
-export async function signedDownloadPath(ctx: StorageContext, { bucket, key }: ObjectTarget, expiresIn: number): Promise<string> {
-  const token = await ctx.tokens.signDownload(`${bucket}/${key}`, expiresIn);
-  return `/object/sign/${bucket}/${key}?token=${token}`;
+/** A signed URL's path; with a transformation it is served by the image renderer. */
+export async function signedDownloadPath(ctx: StorageContext, { bucket, key }: ObjectTarget, expiresIn: number, transformations?: string): Promise<string> {
+  const token = await ctx.tokens.signDownload(`${bucket}/${key}`, expiresIn, transformations);
+  return `${transformations ? "/render/image/sign" : "/object/sign"}/${bucket}/${key}?token=${token}`;
 }

@@ -19,6 +19,7 @@ import {
 } from "./object-reads.ts";
 import { checkCanUpload, copyObject, deleteObjects, moveObject, requireBucket, writeUpload, type Relocation } from "./object-writes.ts";
 import { isParseableContentType, readJson } from "./request-body.ts";
+import { parseTransformation, parseTransformationList, serveTransformed, transformationList } from "./render.ts";
 import { Tokens } from "./tokens.ts";
 
 export interface StorageHandlerOptions {
@@ -75,6 +76,16 @@ async function download(ctx: StorageContext, r: Request, rest: string, access: R
   const target = bucketAndKey(rest);
   const row = await readableObject(ctx, target, access);
   await serveObject(ctx, r.req, r.res, row, r.query);
+}
+
+/** An image transformed as the query says, or as a signed URL's token fixed it. */
+async function render(ctx: StorageContext, r: Request, rest: string, access: ReadAccess): Promise<void> {
+  const target = bucketAndKey(rest);
+  const row = await readableObject(ctx, target, access);
+  const transformation = access.kind === "signed"
+    ? parseTransformationList((await ctx.tokens.verifyDownload(access.token, `${target.bucket}/${target.key}`)).transformations ?? "")
+    : parseTransformation((name) => r.query.get(name) ?? undefined);
+  await serveTransformed(ctx, r.req, r.res, row, transformation);
 }
 
 function tokenOf(r: Request): string {
@@ -138,9 +149,11 @@ const routes: Route[] = [
   { method: "POST", pattern: /^\/object\/sign\/(.+)$/s, run: async (ctx, r, m) => {
     const claims = await caller(ctx, r);
     const target = bucketAndKey(m[1]!);
-    const expiresIn = checkExpiresIn((await readJson(r.req)).expiresIn);
+    const body = await readJson(r.req);
+    const expiresIn = checkExpiresIn(body.expiresIn);
+    const transformations = body.transform === undefined ? undefined : transformationList(body.transform);
     await readableObject(ctx, target, { kind: "caller", claims });
-    sendJson(r.res, { signedURL: await signedDownloadPath(ctx, target, expiresIn) });
+    sendJson(r.res, { signedURL: await signedDownloadPath(ctx, target, expiresIn, transformations) });
   } },
   { method: "GET", pattern: /^\/object\/sign\/(.+)$/s, run: (ctx, r, m) => download(ctx, r, m[1]!, { kind: "signed", token: tokenOf(r) }) },
   { method: "HEAD", pattern: /^\/object\/sign\/(.+)$/s, run: (ctx, r, m) => download(ctx, r, m[1]!, { kind: "signed", token: tokenOf(r) }) },
@@ -160,6 +173,12 @@ const routes: Route[] = [
     await writeUpload(ctx, r.req, target, { upsert: grant.upsert, claims: null, ownerSub: grant.owner });
     sendJson(r.res, { Key: `${target.bucket}/${target.key}` });
   } },
+
+  ...["GET", "HEAD"].flatMap((method): Route[] => [
+    { method, pattern: /^\/render\/image\/public\/(.+)$/s, run: (ctx, r, m) => render(ctx, r, m[1]!, { kind: "public" }) },
+    { method, pattern: /^\/render\/image\/authenticated\/(.+)$/s, run: async (ctx, r, m) => render(ctx, r, m[1]!, { kind: "caller", claims: await caller(ctx, r) }) },
+    { method, pattern: /^\/render\/image\/sign\/(.+)$/s, run: (ctx, r, m) => render(ctx, r, m[1]!, { kind: "signed", token: tokenOf(r) }) },
+  ]),
 
   { method: "GET", pattern: /^\/object\/public\/(.+)$/s, run: (ctx, r, m) => download(ctx, r, m[1]!, { kind: "public" }) },
   { method: "HEAD", pattern: /^\/object\/public\/(.+)$/s, run: (ctx, r, m) => download(ctx, r, m[1]!, { kind: "public" }) },

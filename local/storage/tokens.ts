@@ -10,6 +10,8 @@ export interface Claims extends JWTPayload {
 
 export interface DownloadGrant {
   url: string;
+  /** An image transformation (`width:256,height:256,…`) the URL is signed for. */
+  transformations?: string;
 }
 
 export interface UploadGrant {
@@ -36,8 +38,8 @@ export class Tokens {
     return claims as Claims;
   }
 
-  async signDownload(url: string, expiresInSeconds: number): Promise<string> {
-    return this.sign({ url } satisfies DownloadGrant, expiresInSeconds);
+  async signDownload(url: string, expiresInSeconds: number, transformations?: string): Promise<string> {
+    return this.sign({ url, ...(transformations ? { transformations } : {}) } satisfies DownloadGrant, expiresInSeconds);
   }
 
   async signUpload(grant: UploadGrant, expiresInSeconds: number): Promise<string> {
@@ -45,9 +47,10 @@ export class Tokens {
   }
 
   /** A download grant for exactly `url` (`bucket/key`); upload grants do not qualify. */
-  async verifyDownload(token: string, url: string): Promise<void> {
+  async verifyDownload(token: string, url: string): Promise<DownloadGrant> {
     const payload = await this.verify(token, errors.invalidJwt);
     if ("upsert" in payload || payload.url !== url) throw errors.invalidSignature("The url do not match the signature");
+    return { url, ...(typeof payload.transformations === "string" ? { transformations: payload.transformations } : {}) };
   }
 
   async verifyUpload(token: string, url: string): Promise<UploadGrant> {
