@@ -7,7 +7,8 @@ import { canRetry, isTerminal, type AppJob, type JobsApi } from "./jobs.ts";
 interface Entry {
   job: AppJob;
   row: HTMLTableRowElement;
-  image: HTMLTableCellElement;
+  /** The image or the transcript. */
+  result: HTMLTableCellElement;
   imageRequested: boolean;
 }
 
@@ -26,14 +27,15 @@ export class JobList {
   update(job: AppJob): void {
     let entry = this.entries.get(job.id);
     if (!entry) {
-      const image = h("td", { class: "image" });
-      entry = { job, row: h("tr", { "data-job-id": job.id }), image, imageRequested: false };
+      entry = { job, row: h("tr", { "data-job-id": job.id }), result: h("td", { class: "result" }), imageRequested: false };
       this.entries.set(job.id, entry);
       this.insertInOrder(entry);
     }
     entry.job = job;
     this.render(entry);
-    if (job.status === "succeeded" && !entry.imageRequested) void this.showImage(entry);
+    if (job.status !== "succeeded") return;
+    if (job.endpoint === "transcribe" && job.output) entry.result.replaceChildren(h("q", { class: "transcript" }, job.output.text));
+    else if (!entry.imageRequested) void this.showImage(entry);
   }
 
   clear(): void {
@@ -54,15 +56,14 @@ export class JobList {
     this.empty.hidden = this.entries.size > 0;
   }
 
-  private render({ job, row, image }: Entry): void {
+  private render({ job, row, result }: Entry): void {
     row.dataset.status = job.status;
     const actions = h("td", { class: "actions" });
     if (!isTerminal(job)) actions.append(this.button("Cancel", "cancel", () => this.api.cancel(job)));
     if (canRetry(job)) actions.append(this.button("Retry", "retry", () => this.api.retry(job)));
-    const label = job.endpoint === "image" ? "image" : job.endpoint;
     row.replaceChildren(
-      image,
-      h("td", { class: "job" }, h("span", { class: "endpoint" }, label), h("code", {}, job.id.slice(0, 8))),
+      result,
+      h("td", { class: "job" }, h("span", { class: "endpoint" }, job.endpoint), h("code", {}, job.id.slice(0, 8))),
       h("td", {}, h("span", { class: `status status-${job.status}`, "data-field": "status" }, job.status)),
       h("td", { "data-field": "waited" }, waited(job)),
       h("td", { "data-field": "ran" }, ran(job)),
@@ -93,7 +94,7 @@ export class JobList {
         element<HTMLImageElement>("img", this.viewer).src = urls.full;
         this.viewer.showModal();
       });
-      entry.image.replaceChildren(thumbnail, h("a", { href: urls.full, target: "_blank", rel: "noopener" }, "full size"));
+      entry.result.replaceChildren(thumbnail, h("a", { href: urls.full, target: "_blank", rel: "noopener" }, "full size"));
     } catch (error) {
       entry.imageRequested = false;
       showMessage(`Could not sign the image's URL: ${(error as Error).message}`, "error");

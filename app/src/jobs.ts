@@ -6,7 +6,14 @@ import { pgpod, type Job, type JobFile } from "@pgpod/client";
 export interface Endpoints {
   image: { input: { prompt: string; width?: number; height?: number }; output: { files: JobFile[]; prompt_id?: string } };
   sleep: { input: { ms: number }; output: { slept_ms: number } };
+  transcribe: { input: { url: StorageReference }; output: { text: string; language?: string } };
 }
+
+/** An uploaded input file, as a job's input references it; the worker gets a signed URL instead. */
+type StorageReference = { $storage: { bucket: string; path: string } };
+
+/** The private bucket the migrations create for input files; each user writes to their own folder. */
+const inputsBucket = "pgpod-inputs";
 
 export type AppJob = Job<Endpoints>;
 
@@ -26,6 +33,14 @@ export function jobsOf(supabase: SupabaseClient) {
   return {
     submitImage: (prompt: string) => client.submit("image", { prompt, width: 256, height: 256 }),
     submitSleep: (seconds: number) => client.submit("sleep", { ms: Math.round(seconds * 1000) }),
+    /** Uploads the recording to the user's folder of the inputs bucket and submits a job that references it. */
+    async submitTranscription(userId: string, file: File) {
+      const extension = /\.([a-z0-9]{1,8})$/i.exec(file.name)?.[1]?.toLowerCase() ?? "bin";
+      const path = `${userId}/inputs/${crypto.randomUUID()}.${extension}`;
+      const { error } = await supabase.storage.from(inputsBucket).upload(path, file, { contentType: file.type || "application/octet-stream" });
+      if (error) throw new Error(`could not upload ${file.name}: ${error.message}`);
+      return client.submit("transcribe", { url: { $storage: { bucket: inputsBucket, path } } });
+    },
     /** Every state of every job of the signed-in user, existing ones first; returns the function that stops. */
     watchAll: (onChange: (job: AppJob) => void, onError: (error: Error) => void) => client.watch({}, onChange, { onError }),
     cancel: (job: AppJob) => client.cancel(job),

@@ -70,3 +70,7 @@ function onSubmit(selector: string, submit: (data: FormData) => Promise<unknown>
 
 onSubmit("#image-form", (data) => api.submitImage(String(data.get("prompt"))));
 onSubmit("#sleep-form", (data) => api.submitSleep(Number(data.get("seconds"))));
+onSubmit("#transcribe-form", async (data) => {
+  if (!watching) throw new Error("Sign in first.");
+  await api.submitTranscription(watching.userId, data.get("audio") as File);
+});

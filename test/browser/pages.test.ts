@@ -69,6 +69,20 @@ describe("the reference app", () => {
     }
   }, 90_000);
 
+  it("uploads a recording to the user's inputs folder and shows its transcript", async () => {
+    const { page } = users[1];
+    // a WAV header and a few samples: the worker reads the file through the signed URL the dispatcher made
+    const audio = Buffer.concat([Buffer.from("RIFF\x24\x00\x00\x00WAVEfmt ", "latin1"), Buffer.alloc(40)]);
+    await page.locator("#transcribe-form input[name=audio]").setInputFiles({ name: "talk.wav", mimeType: "audio/wav", buffer: audio });
+    const id = await submit(page, "#transcribe-form", {});
+    await waitForStatus(page, id, "succeeded");
+    expect(await page.locator(`tr[data-job-id="${id}"] .transcript`).textContent()).toMatch(new RegExp(`\\.wav \\(${audio.length} bytes\\)`));
+    const [input] = await sql<{ path: string; owner: string }[]>`
+      select input -> 'url' -> '$storage' ->> 'path' as path, owner_id::text as owner from pgpod.jobs where id = ${id}`;
+    expect(input.path.startsWith(`${input.owner}/inputs/`)).toBe(true);
+    expect(await seenJobs(users[0].page)).not.toContain(id);
+  }, 90_000);
+
   it("cancels a long job, shows cancelled, and queues it again on retry", async () => {
     const { page } = users[0];
     const id = await submit(page, "#sleep-form", { seconds: "120" });
