@@ -10,6 +10,8 @@ import type { SupabaseClientLike } from "./types.ts";
 export interface FeedListener {
   /** A job's record from an INSERT or UPDATE broadcast. */
   change(record: Record<string, unknown>): void;
+  /** The id of a deleted job. */
+  deleted(jobId: string): void;
   /** The channel joined, first or again after a reconnect. */
   subscribed(): void;
   error(error: Error): void;
@@ -69,10 +71,13 @@ function open(supabase: SupabaseClientLike, feed: Feed): void {
   const channel = supabase.channel(feed.topic, { config: { private: true } });
   feed.channel = channel;
   channel
-    .on("broadcast", { event: "*" }, (message: { payload?: { record?: unknown } }) => {
-      const record = message.payload?.record;
-      if (!record || typeof record !== "object") return; // DELETE carries only old_record
-      for (const listener of [...feed.listeners]) listener.change(record as Record<string, unknown>);
+    .on("broadcast", { event: "*" }, (message: { payload?: { record?: unknown; old_record?: unknown } }) => {
+      const { record, old_record: old } = message.payload ?? {};
+      if (record && typeof record === "object") {
+        for (const listener of [...feed.listeners]) listener.change(record as Record<string, unknown>);
+      } else if (old && typeof old === "object" && typeof (old as { id?: unknown }).id === "string") {
+        for (const listener of [...feed.listeners]) listener.deleted((old as { id: string }).id);
+      }
     })
     .subscribe((status, error) => {
       if (feed.channel !== channel) return;

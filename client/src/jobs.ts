@@ -3,7 +3,7 @@
 // a job read and a job broadcast look the same.
 import type { PostgrestError, SupabaseClient } from "@supabase/supabase-js";
 import type { Database } from "../../supabase/database.types.ts";
-import { fromDataApiError, JobNotFoundError } from "./errors.ts";
+import { fromDataApiError, JobNotFoundError, RequestFailedError } from "./errors.ts";
 import { jobColumns, type JobStatus, type JobView, type SupabaseClientLike } from "./types.ts";
 
 const selectJob = jobColumns.join(",");
@@ -31,10 +31,11 @@ function rows(answer: Answer): JobView[] {
   return (Array.isArray(data) ? data : data ? [data] : []).map((row) => toJob(row as Record<string, unknown>));
 }
 
-function one(answer: Answer, jobId: string): JobView {
+function one(answer: Answer, jobId: string | null): JobView {
   const [job] = rows(answer);
-  if (!job || job.id === null) throw new JobNotFoundError(`pgpod: job ${jobId} not found`);
-  return job;
+  if (job && job.id !== null) return job;
+  if (jobId === null) throw new RequestFailedError("pgpod: submit answered without a job", { status: answer.status });
+  throw new JobNotFoundError(`pgpod: job ${jobId} not found`);
 }
 
 export async function submitJob(
@@ -47,7 +48,7 @@ export async function submitJob(
   const answer = await db
     .rpc("submit", { endpoint, input: input as never, idempotency_key: options.idempotencyKey, run_after: runAfter })
     .select(selectJob);
-  return one(answer, "(new)");
+  return one(answer, null);
 }
 
 export async function callJobFunction(db: PgpodSchema, name: "cancel" | "retry", jobId: string): Promise<JobView> {

@@ -98,7 +98,7 @@ export interface WatchFilter<K extends string> {
 
 export interface WatchOptions {
   signal?: AbortSignal;
-  /** Failures that do not stop the watch (a refused channel, a failed read); it keeps trying. */
+  /** Failures that do not stop the watch (a refused channel, a failed read); it keeps trying. Default: console.error. */
   onError?: (error: Error) => void;
 }
 

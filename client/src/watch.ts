@@ -88,6 +88,9 @@ export function watchJobs(supabase: SupabaseClientLike, db: PgpodSchema, target:
         report(error as Error);
       }
     },
+    deleted(jobId) {
+      if (!stopped && jobId === single) report(new JobNotFoundError(`pgpod: job ${single} was deleted`));
+    },
     subscribed: () => void read(),
     error: report,
   }).then(

@@ -144,6 +144,19 @@ describe("wait", () => {
     await expect(pgpod(user.supabase).wait(job.id, { timeoutMs: 10_000 })).rejects.toBeInstanceOf(JobNotFoundError);
   });
 
+  it("rejects with JobNotFoundError when the job is deleted while waiting", async () => {
+    const jobs = pgpod(user.supabase);
+    const job = await jobs.submit(later, { n: 6 }, { runAfter: inAnHour() });
+    const seen: string[] = [];
+    jobs.watch(job, (state) => seen.push(state.status), { onError: () => {} });
+    const waiting = jobs.wait(job, { timeoutMs: 15_000 }).catch((error: unknown) => error);
+    await waitFor("the watch's first read", async () => seen.length > 0);
+    await sql`delete from pgpod.jobs where id = ${job.id}`;
+    const error = await waiting;
+    expect(error).toBeInstanceOf(JobNotFoundError);
+    expect((error as JobNotFoundError).message).toBe(`pgpod: job ${job.id} was deleted`);
+  });
+
   it("rejects with NotSignedInError without a signed-in user", async () => {
     await expect(pgpod(anonClient()).wait("00000000-0000-4000-8000-000000000000")).rejects.toBeInstanceOf(NotSignedInError);
   });
