@@ -9,6 +9,7 @@ async function run(): Promise<number> {
     case "test":
       return (await import("./test-runner.ts")).main(args);
     case "demo": return (await import("../scripts/demo.ts")).main(args);
+    case "import-files": return (await import("../scripts/import-files.ts")).main(args);
     case "app": return (await import("../app/server/main.ts")).main(args);
     case "bench": return (await import("../bench/run.ts")).main(args);
     case "types": return (await import("./types.ts")).main();

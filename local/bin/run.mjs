@@ -61,10 +61,11 @@ function ensureDenoDependencies() {
 }
 
 const [command, ...args] = process.argv.slice(2);
-if (!command) fail("usage: node local/bin/run.mjs <stack|test|demo|bench|runpod-emulator> [args]");
+if (!command) fail("usage: node local/bin/run.mjs <stack|test|demo|bench|import-files|runpod-emulator> [args]");
 
 ensureNodeModules();
-if (command !== "runpod-emulator") {
+// The emulator and import-files talk to running services only: no Deno, no Postgres of their own.
+if (command !== "runpod-emulator" && command !== "import-files") {
   ensureDenoDependencies();
   ensureDebianPackages(command === "test" ? [...debianPackages, ...browserPackages] : debianPackages);
 }
