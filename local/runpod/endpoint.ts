@@ -206,7 +206,9 @@ export class Endpoint {
     const { counters, faults, dice } = this.deps;
     job.timers.execution?.();
     job.status = result.status;
-    job.finishedAt = Date.now();
+    // Node's timers run on the loop's cached clock and can fire a millisecond
+    // before Date.now() says the timeout has passed; a timed-out job ran its whole timeout.
+    job.finishedAt = result.status === "TIMED_OUT" ? Math.max(Date.now(), job.startedAt! + job.executionTimeoutMs) : Date.now();
     job.output = result.output;
     job.error = result.error;
     if (job.status === "COMPLETED" && dice.chance(faults().completedWithoutOutputRate)) {

@@ -1,8 +1,12 @@
 // Loopback port probes shared by the stack, the gateway and the test runner.
 import { connect, createServer } from "node:net";
 
-/** A port the OS says is free right now on 127.0.0.1. */
-export function freePort(): Promise<number> {
+// The OS may offer a port again as soon as its probe closes, so callers that
+// pick several ports before binding any (db, api, runpod) could get the same
+// one twice: a process never hands out a port it has handed out before.
+const handedOut = new Set<number>();
+
+function probeFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -11,6 +15,16 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** A port the OS says is free right now on 127.0.0.1, never one this process was given before. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await probeFreePort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 export function portFree(port: number): Promise<boolean> {
