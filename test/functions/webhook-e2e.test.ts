@@ -7,7 +7,6 @@ import { webhookConfig } from "../../supabase/functions/_shared/config.ts";
 import { webhookHandler } from "../../supabase/functions/pgpod-webhook/handler.ts";
 import {
   createEndpoint,
-  dispatch,
   env,
   functionUrl,
   job,
