@@ -16,7 +16,7 @@ export async function signUp(page: Page, email: string, password: string): Promi
 }
 
 /** Submits through one of the app's forms and resolves with the new job's row id. */
-export async function submit(page: Page, form: "#image-form" | "#sleep-form", fields: Record<string, string>): Promise<string> {
+export async function submit(page: Page, form: "#image-form" | "#sleep-form" | "#transcribe-form", fields: Record<string, string>): Promise<string> {
   const before = new Set((await jobRows(page)).map((r) => r.id));
   for (const [name, value] of Object.entries(fields)) await page.locator(`${form} input[name=${name}]`).fill(value);
   await page.locator(`${form} button[type=submit]`).click();
