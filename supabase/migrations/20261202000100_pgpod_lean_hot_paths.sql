@@ -5,9 +5,10 @@
 -- (few active jobs when last analysed, many now) the planner then preferred a
 -- whole scan of that index, filtering on id, over the primary key: about 110 ms
 -- instead of 8 ms per call. Comparing status::text cannot be proven to imply
--- the index predicate, so these statements can only reach jobs through the
--- primary key or jobs_run_idx, which bound the rows read by the run's size.
--- supabase/tests/complete_run/plan_bound.test.sql checks that bound.
+-- the index predicate, so these statements cannot use that index; the active
+-- jobs lookup goes by primary key over the run's job_ids.
+-- supabase/tests/complete_run/plan_bound.test.sql checks that jobs_active_idx
+-- is not scanned.
 
 -- complete_run as before, with two statements on runs instead of three (the
 -- delivery count is written by the status update, or alone for an anomaly)
