@@ -10,6 +10,7 @@ import { createGunzip, gunzipSync } from "node:zlib";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { signedUpUser } from "../support/clients.ts";
+import { untar } from "../support/tar.ts";
 import { createEndpoint, dispatchAuthorization, env, functionUrl, scriptedWorker, settle, sql, startEmulator, submit, uniqueName, worker } from "./harness.ts";
 
 type User = { client: SupabaseClient; id: string };
@@ -42,20 +43,6 @@ async function archive(user: User | null, body: Record<string, unknown>) {
     body: JSON.stringify(body),
   });
   return { status: res.status, body: await res.json() };
-}
-
-/** The entries of a small tar: name and bytes. */
-function untar(tar: Buffer): Array<{ name: string; bytes: string }> {
-  const entries: Array<{ name: string; bytes: string }> = [];
-  for (let at = 0; at + 512 <= tar.length;) {
-    const header = tar.subarray(at, at + 512);
-    if (header.every((byte) => byte === 0)) break;
-    const name = header.subarray(0, 100).toString().replace(/\0.*$/s, "");
-    const size = parseInt(header.subarray(124, 136).toString(), 8);
-    entries.push({ name, bytes: tar.subarray(at + 512, at + 512 + size).toString() });
-    at += 512 + Math.ceil(size / 512) * 512;
-  }
-  return entries;
 }
 
 describe("pgpod-archive", () => {
@@ -105,6 +92,28 @@ describe("pgpod-archive", () => {
     expect((await archive(a, { job_ids: [randomUUID()] })).status).toBe(404);
     const after = await sql`select count(*)::int as n from pgpod.archives`;
     expect(after[0].n).toBe(before[0].n + 1); // only b's own filtered archive
+  });
+
+  it("answers a browser's preflight without a token and marks its answers, refusals included, readable from any origin", async () => {
+    const origin = "http://127.0.0.1:5173";
+    const preflight = await fetch(functionUrl("pgpod-archive"), {
+      method: "OPTIONS",
+      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization,x-client-info,apikey,content-type" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-headers")).toMatch(/authorization, x-client-info, apikey, content-type/);
+    const token = (await a.client.auth.getSession()).data.session!.access_token;
+    const ask = (body: string) => fetch(functionUrl("pgpod-archive"), {
+      method: "POST",
+      headers: { origin, authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body,
+    });
+    const made = await ask(JSON.stringify({ job_ids: aJobs }));
+    const refused = await ask("not json");
+    const missing = await ask(JSON.stringify({ job_ids: [randomUUID()] }));
+    expect([made.status, refused.status, missing.status]).toEqual([200, 400, 404]);
+    for (const res of [made, refused, missing]) expect(res.headers.get("access-control-allow-origin")).toBe("*");
   });
 
   it("removes archives pgpod.prune expired on the next cron dispatch; asking again makes a new one", async () => {

@@ -66,6 +66,17 @@ describe("functions gateway", () => {
     expect(res.status).toBe(401);
   });
 
+  it("passes a CORS preflight, which carries no JWT, to a function that needs one; a POST without one stays refused", async () => {
+    const preflight = await fetch(`${base}/functions/v1/echo`, {
+      method: "OPTIONS",
+      headers: { origin: "http://127.0.0.1:5173", "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" },
+    });
+    expect(preflight.status).toBe(200);
+    expect((await preflight.json()).method).toBe("OPTIONS");
+    const post = await fetch(`${base}/functions/v1/echo`, { method: "POST", headers: { origin: "http://127.0.0.1:5173" }, body: "{}" });
+    expect(post.status).toBe(401);
+  });
+
   it("runs the function in Deno with the Supabase env and the functions .env file", async () => {
     const res = await fetch(`${base}/functions/v1/echo/sub?x=1`, {
       method: "POST",

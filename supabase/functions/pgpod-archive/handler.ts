@@ -3,8 +3,10 @@
 // (RLS: only their own jobs), streamed from Storage through tar and gzip into
 // an upload at pgpod-archives/<user id>/<key>.tar.gz, where <key> digests the
 // set of files, so asking again for the same set returns the archive made
-// before. verify_jwt is on; the token is also checked with Auth.
+// before. verify_jwt is on; the token is also checked with Auth. Browsers call
+// it from the app's origin: preflights are answered, every answer is CORS-readable.
 import type { ArchiveConfig } from "../_shared/config.ts";
+import { withCors } from "../_shared/cors.ts";
 import { BodyTooLarge, json, readText } from "../_shared/http.ts";
 import { type StorageWriter, storageWriter } from "../_shared/storage.ts";
 import { z } from "zod";
@@ -96,7 +98,7 @@ async function setKey(files: ArchiveFile[]): Promise<string> {
 }
 
 export function archiveHandler(config: ArchiveConfig, deps: ArchiveDeps = archiveDeps(config)) {
-  return async (req: Request): Promise<Response> => {
+  return withCors(async (req: Request): Promise<Response> => {
     if (req.method !== "POST") return json(405, { error: "use POST" });
     const token = /^Bearer\s+(.+)$/i.exec(req.headers.get("authorization") ?? "")?.[1] ?? "";
     const user = token === "" ? null : await deps.user(token);
@@ -140,5 +142,5 @@ export function archiveHandler(config: ArchiveConfig, deps: ArchiveDeps = archiv
       console.error(`pgpod-archive for ${user.id}: ${message}`);
       return json(error instanceof SourceChanged ? 409 : 502, { error: message });
     }
-  };
+  });
 }
