@@ -1,5 +1,6 @@
 // pgpod(supabase): the SDK's entry point, binding each operation to the
 // app's supabase-js client and endpoint types.
+import { archiveJobs } from "./archive.ts";
 import { fileUrls } from "./files.ts";
 import { callJobFunction, pgpodSchema, readJobs, submitJob } from "./jobs.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
@@ -54,6 +55,7 @@ export function pgpod<E extends EndpointMap<E> = AnyEndpoints>(supabase: Supabas
       return { jobs, next: found.length > limit ? encodeCursor(jobs[jobs.length - 1]) : null };
     },
     fileUrls: (job, options) => fileUrls(supabase, job, options),
+    archive: (selection, options) => archiveJobs(supabase, selection, options),
   };
   return client as unknown as PgpodClient<E>;
 }

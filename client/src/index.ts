@@ -5,6 +5,8 @@ export * from "./errors.ts";
 export type { Database, Json } from "../../supabase/database.types.ts";
 export type {
   AnyEndpoints,
+  ArchiveOptions,
+  ArchiveSelection,
   DefaultOutput,
   EndpointMap,
   EndpointName,
@@ -13,6 +15,7 @@ export type {
   ImageTransform,
   Input,
   Job,
+  JobArchive,
   JobFile,
   JobFileUrl,
   JobPage,

@@ -139,6 +139,35 @@ export interface FileUrlOptions {
   download?: boolean | string;
 }
 
+/** Which jobs an archive holds: by id, by filter, or both (at least one). */
+export interface ArchiveSelection<K extends string> {
+  /** Up to 1000 jobs, by id or as job objects. */
+  jobs?: readonly JobRef<K>[];
+  endpoint?: K;
+  createdAfter?: Date | string;
+  createdBefore?: Date | string;
+}
+
+export interface ArchiveOptions {
+  /** Lifetime of the signed URL in seconds (default 3600, from 60 to 7 days). */
+  expiresIn?: number;
+}
+
+/** A tar.gz of the selected jobs' files (entries `<job id>/<filename>`) in the private pgpod-archives bucket. */
+export interface JobArchive {
+  /** A signed URL to download it. */
+  url: string;
+  expiresIn: number;
+  /** True when the same set of files had been archived before and that archive is returned. */
+  cached: boolean;
+  bucket: string;
+  path: string;
+  /** Bytes of the tar.gz. */
+  size: number;
+  /** Files in it. */
+  files: number;
+}
+
 /** A job whose output may list files. */
 export type JobWithFiles = { output: { files?: readonly JobFile[] } | null };
 
@@ -148,7 +177,7 @@ export type Unsubscribe = () => void;
  * What pgpod needs of a supabase-js client. Any `SupabaseClient`, typed with
  * the app's own database or not, fits.
  */
-export type SupabaseClientLike = Pick<SupabaseClient, "channel" | "removeChannel" | "realtime" | "storage"> & {
+export type SupabaseClientLike = Pick<SupabaseClient, "channel" | "removeChannel" | "realtime" | "storage" | "functions"> & {
   schema(schema: never): unknown;
 };
 
@@ -176,4 +205,6 @@ export interface PgpodClient<E extends EndpointMap<E>> {
   list<K extends EndpointName<E> = EndpointName<E>>(options?: ListOptions<K>): Promise<JobPage<Job<E, K>>>;
   /** A URL for each file in the job's output. */
   fileUrls(job: JobWithFiles, options?: FileUrlOptions): Promise<JobFileUrl[]>;
+  /** Packs the files of the selected jobs (the user's own only) into one tar.gz and returns a signed URL to it. */
+  archive<K extends EndpointName<E>>(selection: ArchiveSelection<K>, options?: ArchiveOptions): Promise<JobArchive>;
 }
