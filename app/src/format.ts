@@ -7,6 +7,13 @@ export function duration(from: string | null, to: string | null = null): string 
   return ms < 0 ? "" : `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** A byte count as "812 B", "21.5 kB" or "3.2 MB" (powers of 1000, as Storage's limits are written). */
+export function byteSize(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const [unit, scale] = bytes < 1e6 ? ["kB", 1e3] : bytes < 1e9 ? ["MB", 1e6] : ["GB", 1e9];
+  return `${(bytes / scale).toFixed(1)} ${unit}`;
+}
+
 const errorLength = 160;
 
 /** A worker's error as RunPod reports it is often JSON with a traceback: its message, shortened. */

@@ -2,7 +2,7 @@
 // job changes, newest first; timings of unfinished jobs tick every second.
 import { element, h, showMessage } from "./dom.ts";
 import { duration, errorSummary } from "./format.ts";
-import { canRetry, isTerminal, type AppJob, type JobsApi } from "./jobs.ts";
+import { canRetry, hasStoredFiles, isTerminal, type AppJob, type JobsApi } from "./jobs.ts";
 
 interface Entry {
   job: AppJob;
@@ -36,6 +36,14 @@ export class JobList {
     if (job.status !== "succeeded") return;
     if (job.endpoint === "transcribe" && job.output) entry.result.replaceChildren(h("q", { class: "transcript" }, job.output.text));
     else if (!entry.imageRequested) void this.showImage(entry);
+  }
+
+  /** The succeeded jobs that stored files, newest first: what "Download all" archives. */
+  withFiles(): string[] {
+    return [...this.entries.values()]
+      .filter(({ job }) => hasStoredFiles(job))
+      .sort((a, b) => (a.job.created_at < b.job.created_at ? 1 : -1))
+      .map(({ job }) => job.id);
   }
 
   clear(): void {

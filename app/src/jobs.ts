@@ -23,10 +23,17 @@ export interface ImageUrls {
 }
 
 export const thumbnailWidth = 160;
+/** pgpod-archive takes at most this many job ids in one request. */
+export const maxArchiveJobs = 1000;
 const terminal = new Set(["succeeded", "failed", "cancelled"]);
 
 export const isTerminal = (job: AppJob) => terminal.has(job.status);
 export const canRetry = (job: AppJob) => job.status === "failed" || job.status === "cancelled";
+/** A succeeded job whose output lists stored files (images; a transcript is text in the output). */
+export function hasStoredFiles(job: AppJob): boolean {
+  const files = (job.output as { files?: unknown[] } | null)?.files;
+  return job.status === "succeeded" && Array.isArray(files) && files.length > 0;
+}
 
 export function jobsOf(supabase: SupabaseClient) {
   const client = pgpod<Endpoints>(supabase);
@@ -45,6 +52,8 @@ export function jobsOf(supabase: SupabaseClient) {
     watchAll: (onChange: (job: AppJob) => void, onError: (error: Error) => void) => client.watch({}, onChange, { onError }),
     cancel: (job: AppJob) => client.cancel(job),
     retry: (job: AppJob) => client.retry(job),
+    /** One tar.gz of the jobs' files (entries <job id>/<filename>), with a signed URL valid for an hour. */
+    archive: (jobIds: readonly string[]) => client.archive({ jobs: jobIds }),
     /** Signed URLs of a finished image job's first file: a thumbnail (resized by Storage) and the full image. */
     async imageUrls(job: AppJob): Promise<ImageUrls | null> {
       if (job.endpoint !== "image" || !job.output?.files?.length) return null;

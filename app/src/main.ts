@@ -2,7 +2,8 @@
 import { createClient, type Session } from "@supabase/supabase-js";
 import { element, showMessage } from "./dom.ts";
 import { JobList } from "./job-list.ts";
-import { jobsOf } from "./jobs.ts";
+import { byteSize } from "./format.ts";
+import { jobsOf, maxArchiveJobs } from "./jobs.ts";
 import { fetchSettings, type AppSettings } from "./settings.ts";
 
 const settings = await fetchSettings<AppSettings>("/pgpod-config.json");
@@ -21,6 +22,7 @@ function showSession(session: Session | null): void {
     watching.stop();
     watching = null;
     list.clear();
+    element("#archive-link").hidden = true;
   }
   if (session && !watching) {
     watching = {
@@ -73,4 +75,28 @@ onSubmit("#sleep-form", (data) => api.submitSleep(Number(data.get("seconds"))));
 onSubmit("#transcribe-form", async (data) => {
   if (!watching) throw new Error("Sign in first.");
   await api.submitTranscription(watching.userId, data.get("audio") as File);
+});
+
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
+// One tar.gz of every finished job's files, made by pgpod-archive; the link is its signed URL.
+element<HTMLButtonElement>("#download-all").addEventListener("click", async (event) => {
+  const button = event.currentTarget as HTMLButtonElement;
+  const link = element<HTMLAnchorElement>("#archive-link");
+  const ids = list.withFiles();
+  if (ids.length === 0) return showMessage("No finished job has files to download yet.");
+  const chosen = ids.slice(0, maxArchiveJobs);
+  button.disabled = true;
+  link.hidden = true;
+  try {
+    const archive = await api.archive(chosen);
+    link.href = archive.url;
+    link.textContent = `Download the archive: ${count(archive.files, "file")} of ${count(chosen.length, "job")}, ${byteSize(archive.size)}`;
+    link.hidden = false;
+    showMessage(chosen.length < ids.length ? `The archive holds the newest ${chosen.length} of your ${ids.length} finished jobs.` : "");
+  } catch (error) {
+    showMessage(`Could not make the archive: ${(error as Error).message}`, "error");
+  } finally {
+    button.disabled = false;
+  }
 });

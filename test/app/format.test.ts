@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { duration, errorSummary } from "../../app/src/format.ts";
+import { byteSize, duration, errorSummary } from "../../app/src/format.ts";
 
 describe("how the pages show errors and times", () => {
   it("shows a RunPod error's message instead of its JSON and traceback", () => {
@@ -14,6 +14,13 @@ describe("how the pages show errors and times", () => {
     expect(long).toHaveLength(160);
     expect(long.endsWith("…")).toBe(true);
     expect(errorSummary(null)).toBe("");
+  });
+
+  it("gives sizes in bytes, kB, MB and GB", () => {
+    expect(byteSize(812)).toBe("812 B");
+    expect(byteSize(21_532)).toBe("21.5 kB");
+    expect(byteSize(3_200_000)).toBe("3.2 MB");
+    expect(byteSize(4_500_000_000)).toBe("4.5 GB");
   });
 
   it("gives seconds between two times, and nothing before the first is known", () => {

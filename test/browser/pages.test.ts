@@ -3,6 +3,7 @@
 // playwright-core as users would. Screenshots go to test-results/browser/.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveBuilt, type Served } from "../../app/server/serve.ts";
@@ -11,9 +12,10 @@ import { freePort } from "../../local/stack/ports.ts";
 import { createTestEndpoint, type TestEndpoint } from "../sql/endpoint-fixture.ts";
 import { signedUpUser, uniqueEmail } from "../support/clients.ts";
 import { db, stack } from "../support/stack.ts";
+import { untar } from "../support/tar.ts";
 import { waitFor } from "../support/wait.ts";
 import { launchChromium } from "./chromium.ts";
-import { jobRows, recordSeenJobs, seenJobs, signUp, submit, waitForStatus } from "./pages.ts";
+import { downloadAll, jobRows, recordSeenJobs, seenJobs, signUp, submit, waitForStatus } from "./pages.ts";
 
 const env = stack();
 const sql = db(2);
@@ -44,6 +46,8 @@ async function userPage(): Promise<{ page: Page; navigations: () => number }> {
 
 describe("the reference app", () => {
   let users: Array<{ page: Page; navigations: () => number }>;
+  /** Each user's succeeded image job, from the first test. */
+  let imageJobs: string[] = [];
 
   beforeAll(async () => {
     users = await Promise.all([userPage(), userPage()]);
@@ -53,6 +57,7 @@ describe("the reference app", () => {
   it("shows two users each their own image job reaching succeeded, live, with the image rendered", async () => {
     const ids = await Promise.all(users.map(({ page }, i) => submit(page, "#image-form", { prompt: `a lighthouse for user ${i}` })));
     expect(ids[0]).not.toBe(ids[1]);
+    imageJobs = ids;
     await Promise.all(users.map(({ page }, i) => waitForStatus(page, ids[i], "succeeded")));
     for (const [i, { page }] of users.entries()) {
       const width = await page.waitForFunction((id) => {
@@ -68,6 +73,21 @@ describe("the reference app", () => {
       expect(user.navigations()).toBe(1);
     }
   }, 90_000);
+
+  it("downloads all of a user's finished jobs as one tar.gz of their own files, never the other's", async () => {
+    expect(imageJobs).toHaveLength(2);
+    const links = await Promise.all(users.map(({ page }) => downloadAll(page)));
+    await users[0].page.screenshot({ path: join(artifacts, "app-archive.png") });
+    for (const [i, link] of links.entries()) {
+      expect(link.text).toMatch(/^Download the archive: 1 file of 1 job, \d+(\.\d)? (B|kB)$/);
+      const bytes = Buffer.from(await (await fetch(link.href)).arrayBuffer());
+      expect([...bytes.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
+      const names = untar(gunzipSync(bytes)).map((entry) => entry.name);
+      expect(names).toHaveLength(1);
+      expect(names[0]).toMatch(new RegExp(`^${imageJobs[i]}/[^/]+\\.png$`));
+      expect(names.some((name) => name.startsWith(imageJobs[1 - i]))).toBe(false);
+    }
+  }, 60_000);
 
   it("uploads a recording to the user's inputs folder and shows its transcript", async () => {
     const { page } = users[1];

@@ -27,6 +27,14 @@ export async function submit(page: Page, form: "#image-form" | "#sleep-form" | "
   return (await handle.jsonValue()) as string;
 }
 
+/** Clicks "Download all" and resolves with the archive link it shows. */
+export async function downloadAll(page: Page): Promise<{ href: string; text: string }> {
+  const link = page.locator("#archive-link");
+  await page.locator("#download-all").click();
+  await link.waitFor({ state: "visible" });
+  return { href: (await link.getAttribute("href")) ?? "", text: (await link.textContent()) ?? "" };
+}
+
 export function jobRows(page: Page): Promise<JobRow[]> {
   return page.$$eval("#jobs tbody tr", (rows) =>
     rows.map((r) => ({ id: (r as HTMLElement).dataset.jobId ?? "", status: (r as HTMLElement).dataset.status ?? "" })));
