@@ -288,6 +288,9 @@ isOneToOne: false
 "complete_run":
 { Args: { "attempt": number,"files"?: Json,"run_id": number,"runpod_result": Json }; Returns: Json
                            },
+"complete_runs":
+{ Args: { "deliveries": Json }; Returns: Json
+                           },
 "dispatch_token":
 { Args: { "issued_at"?: number,"secret": string }; Returns: string
                            },
