@@ -3,6 +3,7 @@
 // deterministic paths, replace their bytes by references, then record the
 // whole result in one SQL call. Storage trouble throws TransientError before
 // anything is recorded, so the caller can answer 5xx and try again later.
+import { createHash } from "node:crypto";
 import type { Downloader } from "./download.ts";
 import { OutputError } from "./errors.ts";
 import { mapLimited } from "./http.ts";
@@ -23,10 +24,9 @@ export interface CompletionDeps {
 /** Files of one job uploaded at once; Storage requests are I/O, not CPU. */
 const uploadParallelism = 4;
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  // Decoded and downloaded bytes are views over plain ArrayBuffers, never shared memory.
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+/** node:crypto hashes the bytes where they are; crypto.subtle.digest would copy them first. */
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
 }
 
 function checkedStoragePath(job: RunJob, storagePath: string, index: number): string {
@@ -66,7 +66,7 @@ async function storeFile(deps: CompletionDeps, ctx: RunContext, job: RunJob, fil
   const type = storableContentType(await detectedContentType(bytes, file.filename, contentType), policy, what);
   const path = `${job.storage_prefix}/${file.filename}`;
   await deps.storage.upload(ctx.bucket, path, bytes, type);
-  return { ...base, path, content_type: type, size: bytes.byteLength, sha256: await sha256Hex(bytes) };
+  return { ...base, path, content_type: type, size: bytes.byteLength, sha256: sha256Hex(bytes) };
 }
 
 type JobResult = { job: RunJob; output: unknown; files: FileRef[] } | { job: RunJob; error: string };

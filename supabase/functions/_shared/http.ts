@@ -9,18 +9,18 @@ export class BodyTooLarge extends Error {
 }
 
 /**
- * Reads a request body as text, refusing it as soon as it passes maxBytes, so
- * an oversized body is never held in memory whole. The bytes are gathered in
- * one buffer and decoded once: webhook bodies carry base64 files of tens of
- * MB, and every extra copy counts against the function's 256 MB.
+ * Reads a request body into one buffer, refusing it as soon as it passes
+ * maxBytes, so an oversized body is never held in memory whole. Webhook
+ * bodies carry base64 files of tens of MB, and every extra copy counts
+ * against the function's 256 MB.
  */
-export async function readText(req: Request, maxBytes: number): Promise<string> {
+export async function readBytes(req: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > maxBytes) {
     await req.body?.cancel();
     throw new BodyTooLarge(`body is ${declared} bytes, over the ${maxBytes}-byte limit`);
   }
-  if (!req.body) return "";
+  if (!req.body) return new Uint8Array(0);
   let buffer = new Uint8Array(declared > 0 ? declared : 64 * 1024);
   let size = 0;
   const reader = req.body.getReader();
@@ -39,7 +39,12 @@ export async function readText(req: Request, maxBytes: number): Promise<string> 
     buffer.set(value, size);
     size += value.byteLength;
   }
-  return new TextDecoder().decode(buffer.subarray(0, size));
+  return buffer.subarray(0, size);
+}
+
+/** The body as text, with readBytes' limit. */
+export async function readText(req: Request, maxBytes: number): Promise<string> {
+  return new TextDecoder().decode(await readBytes(req, maxBytes));
 }
 
 /** Runs task over items with at most `limit` in flight; results keep the items' order. */

@@ -105,15 +105,28 @@ function bytesOf(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
+/** Characters decoded at a time (whole 4-character groups): the runtime copies each piece before decoding it. */
+const base64PieceChars = 1024 * 1024;
+
+/** Decodes piece by piece into one buffer, so a file of tens of MB never has a second copy of its text. */
+function decodePieces(text: string, encoding: "base64" | "base64url"): Uint8Array {
+  const bytes = Buffer.alloc(Buffer.byteLength(text, encoding));
+  let written = 0;
+  for (let at = 0; at < text.length; at += base64PieceChars) {
+    written += bytes.write(text.slice(at, at + base64PieceChars), written, bytes.length - written, encoding);
+  }
+  return bytesOf(bytes.subarray(0, written));
+}
+
 export function decodeBase64(text: string, what: string): Uint8Array {
   // Line-wrapped base64 is valid; a copy without the breaks is made only when there are some.
   const compact = /\s/.test(text) ? text.replace(/\s+/g, "") : text;
   if (compact.length === 0) throw new OutputError(`${what} is empty`);
   if (base64.test(compact)) {
     if (compact.length % 4 === 1) throw new OutputError(`${what} is not valid base64`);
-    return bytesOf(Buffer.from(compact, "base64"));
+    return decodePieces(compact, "base64");
   }
-  if (base64Url.test(compact)) return bytesOf(Buffer.from(compact, "base64url"));
+  if (base64Url.test(compact)) return decodePieces(compact, "base64url");
   throw new OutputError(`${what} is not valid base64`);
 }
 

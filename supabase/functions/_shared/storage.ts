@@ -96,7 +96,7 @@ export function storageWriter(options: StorageWriterOptions): StorageWriter {
     },
 
     async upload(bucket, path, bytes, contentType) {
-      const { error } = await storage.from(bucket).upload(path, bytes, { contentType, upsert: true });
+      const { error } = await storage.from(bucket).upload(path, chunked(bytes), { contentType, upsert: true });
       if (error) throw failure(`upload of ${bucket}/${path}`, error as ApiError);
     },
 
@@ -132,4 +132,22 @@ export function storageWriter(options: StorageWriterOptions): StorageWriter {
       return storage.from(bucket).getPublicUrl(path).data.publicUrl;
     },
   };
+}
+
+const uploadChunkBytes = 1024 * 1024;
+
+/**
+ * The bytes as a stream of views over them. fetch copies a Uint8Array body
+ * whole before sending it; a stream is sent a chunk at a time, so an upload
+ * of tens of MB costs no second copy.
+ */
+function chunked(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at >= bytes.byteLength) return controller.close();
+      controller.enqueue(bytes.subarray(at, at + uploadChunkBytes));
+      at += uploadChunkBytes;
+    },
+  });
 }

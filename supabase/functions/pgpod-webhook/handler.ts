@@ -8,7 +8,8 @@ import { completeRun, recordWithoutFiles } from "../_shared/completion.ts";
 import type { WebhookConfig } from "../_shared/config.ts";
 import { type SharedDeps, sharedDeps } from "../_shared/deps.ts";
 import { TransientError } from "../_shared/errors.ts";
-import { BodyTooLarge, json, readText } from "../_shared/http.ts";
+import { BodyTooLarge, json, readBytes } from "../_shared/http.ts";
+import { parseJsonBytes } from "../_shared/json-bytes.ts";
 import { runpodResultSchema, webhookQuerySchema } from "../_shared/schemas.ts";
 
 export function webhookHandler(config: WebhookConfig, deps: SharedDeps = sharedDeps(config, "pgpod-webhook")) {
@@ -25,7 +26,7 @@ export function webhookHandler(config: WebhookConfig, deps: SharedDeps = sharedD
 
     let body: unknown;
     try {
-      body = JSON.parse(await readText(req, config.limits.webhookBodyBytes));
+      body = await readJson(req, config.limits.webhookBodyBytes);
     } catch (error) {
       if (error instanceof BodyTooLarge) return json(413, { error: error.message });
       return json(400, { error: "body must be JSON" });
@@ -52,4 +53,9 @@ export function webhookHandler(config: WebhookConfig, deps: SharedDeps = sharedD
       return json(error instanceof TransientError ? 503 : 500, { error: message });
     }
   };
+}
+
+/** The body's JSON; its bytes are referenced only here, so they can be freed before the files are decoded. */
+async function readJson(req: Request, limit: number): Promise<unknown> {
+  return parseJsonBytes(await readBytes(req, limit));
 }
