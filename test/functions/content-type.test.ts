@@ -45,24 +45,24 @@ describe("stored content types", () => {
 
 describe("files a worker uploaded itself", () => {
   it("takes down an upload declared as active content and fails the attempt", async () => {
-    const { completeRun } = await import("../../supabase/functions/_shared/completion.ts");
+    const { storedDelivery } = await import("../../supabase/functions/_shared/completion.ts");
     const removed: string[] = [];
-    const recorded: Array<Record<string, unknown>> = [];
     const deps = {
-      db: { completeRun: async (_r: string, _a: number, result: Record<string, unknown>) => (recorded.push(result), { applied: true, outcome: "failed", job_ids: [] }) },
+      db: {},
       storage: {
         ensureBucket: async () => {},
         info: async () => ({ size: 10, contentType: "text/html; charset=utf-8" }),
         remove: async (bucket: string, path: string) => void removed.push(`${bucket}/${path}`),
       },
       download: async () => { throw new Error("no downloads here"); },
-    } as unknown as Parameters<typeof completeRun>[0];
+    } as unknown as Parameters<typeof storedDelivery>[0];
     const ctx = { runId: "1", attempt: 1, endpoint: "e", bucket: "b", publicOutputs: false, allowActiveOutputs: false, grouped: false,
                   jobs: [{ job_id: "j", storage_prefix: "service/e/j" }] };
-    await completeRun(deps, ctx, { id: "rp", status: "COMPLETED", output: { files: [{ filename: "output", storage_path: "service/e/j/run-1/output" }] } });
+    const { result, files } = await storedDelivery(deps, ctx, { id: "rp", status: "COMPLETED", output: { files: [{ filename: "output", storage_path: "service/e/j/run-1/output" }] } });
     expect(removed).toEqual(["b/service/e/j/run-1/output"]);
-    expect(recorded[0]).toMatchObject({ status: "FAILED" });
-    expect(recorded[0].error).toBe(
+    expect(files).toEqual([]);
+    expect(result).toMatchObject({ status: "FAILED" });
+    expect(result.error).toBe(
       "pgpod: output file 0 was uploaded as text/html; HTML, SVG, XML and script files are stored only from an endpoint with allow_active_outputs",
     );
   });

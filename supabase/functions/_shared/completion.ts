@@ -1,15 +1,16 @@
-// The one path from a RunPod result to pgpod.complete_run, used by the webhook
-// and by the dispatcher's reconciler alike: store the output files at
+// The one path from a RunPod result to pgpod.complete_runs, used by the
+// webhook and by the dispatcher's reconciler alike: store the output files at
 // deterministic paths, replace their bytes by references, then record the
-// whole result in one SQL call. Storage trouble throws TransientError before
-// anything is recorded, so the caller can answer 5xx and try again later.
+// whole result, with others, in one SQL call. Storage trouble throws
+// TransientError before anything is recorded, so the caller can answer 5xx and
+// try again later.
 import { createHash } from "node:crypto";
 import type { Downloader } from "./download.ts";
 import { OutputError } from "./errors.ts";
 import { mapLimited } from "./http.ts";
 import { detectedContentType, isActiveContentType, storableContentType } from "./content-type.ts";
 import { type FileRef, normaliseContentType, type OutputFile, splitOutput, withoutFileBytes } from "./outputs.ts";
-import type { CompletedFile, CompleteSummary, PgpodDb, RunContext, RunJob } from "./db.ts";
+import type { CompletedFile, CompleteSummary, Delivery, PgpodDb, RunContext, RunJob } from "./db.ts";
 import type { RunpodResult } from "./schemas.ts";
 import { type UrlSettings, withResultUrls } from "./result-urls.ts";
 import type { StorageWriter } from "./storage.ts";
@@ -110,47 +111,73 @@ function perJobOutputs(ctx: RunContext, output: unknown): Array<{ job: RunJob; o
   });
 }
 
-/** What complete_run receives: RunPod's result minus the echoed input and webhook URL (which holds the token). */
+/** What complete_runs receives: RunPod's result minus the echoed input and webhook URL (which holds the token). */
 function recordedResult(result: RunpodResult): Record<string, unknown> {
   const { input: _input, webhook: _webhook, ...kept } = result;
   return kept;
 }
 
-/** The attempt's end when its result cannot be stored: failed (if it had succeeded), without its output. */
-function refusedResult(recorded: Record<string, unknown>, problem: string): Record<string, unknown> {
-  return { id: recorded.id, status: recorded.status === "COMPLETED" ? "FAILED" : recorded.status, error: `pgpod: output refused: ${problem}` };
+/** The attempt's end when its result cannot be stored: failed (if it had succeeded), without its output or files. */
+function refused(delivery: Delivery, problem: string): Delivery {
+  const { result } = delivery;
+  const status = result.status === "COMPLETED" ? "FAILED" : result.status;
+  return { ...delivery, result: { id: result.id, status, error: `pgpod: output refused: ${problem}` }, files: [] };
 }
 
 /**
- * The one complete_run call of a delivery. A result Postgres cannot store
- * fails the attempt with a pgpod: error instead of raising on every delivery;
- * only infrastructure trouble (a lost connection, a timeout) throws.
+ * A result Postgres cannot store fails the attempt with a pgpod: error
+ * instead of raising on every delivery.
  */
-async function record(db: PgpodDb, runId: string, attempt: number, recorded: Record<string, unknown>, files: CompletedFile[]): Promise<CompleteSummary> {
-  const problem = unstorableReason(recorded);
-  if (problem) return await db.completeRun(runId, attempt, refusedResult(recorded, problem), []);
+function storable(delivery: Delivery): Delivery {
+  const problem = unstorableReason(delivery.result);
+  return problem ? refused(delivery, problem) : delivery;
+}
+
+/** One complete_runs call; a failure is every delivery's outcome. */
+async function recordTogether(db: PgpodDb, deliveries: Delivery[]): Promise<PromiseSettledResult<CompleteSummary>[]> {
   try {
-    return await db.completeRun(runId, attempt, recorded, files);
-  } catch (error) {
-    if (!isDataRefusal(error)) throw error;
-    return await db.completeRun(runId, attempt, refusedResult(recorded, `the database refused it (${error.code}: ${error.message})`), []);
+    return (await db.completeRuns(deliveries)).map((value) => ({ status: "fulfilled", value }));
+  } catch (reason) {
+    return deliveries.map(() => ({ status: "rejected", reason }));
   }
 }
 
 /**
- * Records a result that stores no files: unsuccessful attempts, and deliveries
- * complete_run will refuse (it notes why in job_events). Any file bytes are
- * dropped from the output.
+ * Records deliveries in one complete_runs call. When the database refuses the
+ * data of one of them, the call records nothing, so each is recorded alone:
+ * the refused one fails its attempt without its output, the others get their
+ * own answers. Only infrastructure trouble (a lost connection, a timeout)
+ * leaves a delivery unrecorded, as a rejected outcome.
  */
-export async function recordWithoutFiles(db: PgpodDb, runId: string, attempt: number, result: RunpodResult): Promise<CompleteSummary> {
-  const recorded = recordedResult(result);
-  if (result.output !== undefined) recorded.output = withoutFileBytes(result.output);
-  return await record(db, runId, attempt, recorded, []);
+export async function recordDeliveries(db: PgpodDb, deliveries: Delivery[]): Promise<PromiseSettledResult<CompleteSummary>[]> {
+  if (deliveries.length === 0) return [];
+  const outcomes = await recordTogether(db, deliveries);
+  const first = outcomes[0];
+  if (first.status === "fulfilled" || !isDataRefusal(first.reason)) return outcomes;
+  if (deliveries.length === 1) {
+    const why = `the database refused it (${first.reason.code}: ${first.reason.message})`;
+    return await recordTogether(db, [refused(deliveries[0], why)]);
+  }
+  const alone: PromiseSettledResult<CompleteSummary>[] = [];
+  for (const delivery of deliveries) alone.push(...await recordDeliveries(db, [delivery]));
+  return alone;
 }
 
-export async function completeRun(deps: CompletionDeps, ctx: RunContext, result: RunpodResult): Promise<CompleteSummary> {
+/**
+ * The delivery of a result that stores no files: unsuccessful attempts, and
+ * deliveries complete_runs will refuse (it notes why in job_events). Any file
+ * bytes are dropped from the output.
+ */
+export function deliveryWithoutFiles(runId: string, attempt: number, result: RunpodResult): Delivery {
+  const recorded = recordedResult(result);
+  if (result.output !== undefined) recorded.output = withoutFileBytes(result.output);
+  return storable({ runId, attempt, result: recorded, files: [] });
+}
+
+/** Stores the result's output files and returns the delivery that records them. */
+export async function storedDelivery(deps: CompletionDeps, ctx: RunContext, result: RunpodResult): Promise<Delivery> {
   if (result.status !== "COMPLETED" || result.output === undefined || result.output === null) {
-    return await recordWithoutFiles(deps.db, ctx.runId, ctx.attempt, result);
+    return deliveryWithoutFiles(ctx.runId, ctx.attempt, result);
   }
   const recorded = recordedResult(result);
   if (!ctx.grouped && ctx.jobs.length !== 1) throw new Error(`run ${ctx.runId} is not grouped but has ${ctx.jobs.length} jobs`);
@@ -184,5 +211,5 @@ export async function completeRun(deps: CompletionDeps, ctx: RunContext, result:
       recorded.output = only.output;
     }
   }
-  return await record(deps.db, ctx.runId, ctx.attempt, recorded, files);
+  return storable({ runId: ctx.runId, attempt: ctx.attempt, result: recorded, files });
 }

@@ -115,8 +115,34 @@ export interface Release {
   retry_after_s?: number;
 }
 
-/** A stored file as complete_run records it in pgpod.job_files. */
+/** A stored file as complete_runs records it in pgpod.job_files. */
 export type CompletedFile = FileRef & { job_id: string };
+
+/** One RunPod result for pgpod.complete_runs: the /status body (without input and webhook URL) and its stored files. */
+export interface Delivery {
+  runId: string;
+  attempt: number;
+  result: Record<string, unknown>;
+  files: CompletedFile[];
+}
+
+/** postgres.js and socket errors of a connection that failed or went away. */
+const connectionFailures = new Set([
+  "CONNECTION_CLOSED", "CONNECTION_DESTROYED", "CONNECTION_ENDED", "CONNECT_TIMEOUT",
+  "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN",
+]);
+
+/**
+ * The database could not answer now, and the same call may succeed later: it
+ * is unreachable, restarting or out of connections (SQLSTATE 08, 53, 57P0x),
+ * the statement was cancelled (57014), or it lost a serialization or deadlock
+ * conflict (40001, 40P01).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" &&
+    (connectionFailures.has(code) || /^(08|53|57P0)/.test(code) || ["57014", "40001", "40P01"].includes(code));
+}
 
 export interface PgpodDb {
   /** Endpoints worth a claim now: not paused, below max_in_flight, with visible messages. */
@@ -128,13 +154,14 @@ export interface PgpodDb {
   noteEndpointProblem(endpoint: string, problem: string): Promise<void>;
   runsToReconcile(maxRuns: number): Promise<ReconcileRow[]>;
   /**
-   * The run a delivery is for, when complete_run would still apply it: the
+   * The run a delivery is for, when complete_runs would still apply it: the
    * attempt is current, the run is in flight and the RunPod job is the one
    * recorded (or none is recorded yet). Null otherwise, so files of stale or
    * repeated deliveries are never written over a finished job's files.
    */
   runContext(runId: string, attempt: number, runpodJobId: string): Promise<RunContext | null>;
-  completeRun(runId: string, attempt: number, result: Record<string, unknown>, files: CompletedFile[]): Promise<CompleteSummary>;
+  /** Records the deliveries in one pgpod.complete_runs call: one summary each, in the same order. */
+  completeRuns(deliveries: Delivery[]): Promise<CompleteSummary[]>;
   /** The endpoint's settings for output files; read only by deliveries that store files. */
   outputSettings(endpoint: string): Promise<OutputSettings>;
   /** Archives pgpod.prune expired, whose objects are still in Storage. */
@@ -201,9 +228,10 @@ export function pgpodDb(url: string, applicationName: string): PgpodDb {
       };
     },
 
-    async completeRun(id, attempt, result, files) {
-      const [row] = await sql`select pgpod.complete_run(${id}::bigint, ${attempt}, ${asJson(result)}, ${asJson(files)}) as summary`;
-      return completeSchema.parse(row.summary);
+    async completeRuns(deliveries) {
+      const items = deliveries.map((d) => ({ run_id: d.runId, attempt: d.attempt, result: d.result, files: d.files }));
+      const [row] = await sql`select pgpod.complete_runs(${asJson(items)}) as summaries`;
+      return z.array(completeSchema).length(deliveries.length).parse(row.summaries);
     },
 
     async outputSettings(endpoint) {

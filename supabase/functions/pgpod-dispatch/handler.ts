@@ -1,10 +1,11 @@
 // pgpod-dispatch: called by pg_cron and by insert kicks (through pg_net). It
 // claims queued work, submits it to RunPod /run, records every outcome in one
-// SQL call each, then polls overdue runs and forwards cancellations. It never
-// waits for a GPU job and stops starting new work when its budget is spent.
+// SQL call each, then polls overdue runs and forwards cancellations, recording
+// what RunPod says of all of them in one complete_runs call. It never waits
+// for a GPU job and stops starting new work when its budget is spent.
 import type { DispatchConfig } from "../_shared/config.ts";
-import { completeRun } from "../_shared/completion.ts";
-import type { ClaimedRun, ReconcileRow, Release, Submission } from "../_shared/db.ts";
+import { recordDeliveries, storedDelivery } from "../_shared/completion.ts";
+import type { ClaimedRun, Delivery, ReconcileRow, Release, Submission } from "../_shared/db.ts";
 import { type SharedDeps, sharedDeps } from "../_shared/deps.ts";
 import { InputError, OutputError } from "../_shared/errors.ts";
 import { withSignedInputs } from "../_shared/input-files.ts";
@@ -49,6 +50,14 @@ const lingerPollMs = 250;
 const claimShareOfBudget = 0.6;
 
 type SubmitOutcome = { submission: Submission } | { release: Release };
+
+/** What reconciling one overdue run records, and what it counts as in the summary. */
+interface Reconciled {
+  delivery: Delivery;
+  counts: "cancelled" | "reconciled";
+  /** A polled result counts only when it applied; a forwarded cancel or a lost job always does. */
+  onlyIfApplied: boolean;
+}
 
 const endpointOf = (row: { api_base: string; runpod_endpoint_id: string }): RunpodEndpoint => ({
   apiBase: row.api_base,
@@ -121,14 +130,18 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
     return { release: { ...base, kind: "unavailable", reason } };
   }
 
-  /** Polls one overdue run, or forwards its cancellation, and records what RunPod says. */
-  async function reconcile(row: ReconcileRow): Promise<"reconciled" | "cancelled" | "unchanged"> {
+  /**
+   * Polls one overdue run, or forwards its cancellation, and returns what
+   * RunPod says as a delivery (its files stored), or null when there is
+   * nothing to record.
+   */
+  async function reconcile(row: ReconcileRow): Promise<Reconciled | null> {
     const endpoint = endpointOf(row);
+    const delivery = (result: Record<string, unknown>): Delivery => ({ runId: row.run_id, attempt: row.attempt, result, files: [] });
     if (row.action === "cancel") {
       const cancelled = await runpod.cancel(endpoint, row.runpod_job_id);
       if (cancelled.kind === "ok" && cancelled.body.status === "CANCELLED") {
-        await db.completeRun(row.run_id, row.attempt, { id: cancelled.body.id, status: "CANCELLED" }, []);
-        return "cancelled";
+        return { delivery: delivery({ id: cancelled.body.id, status: "CANCELLED" }), counts: "cancelled", onlyIfApplied: false };
       }
       // Already finished (or gone): the poll below records the real result.
       if (cancelled.kind !== "ok" && cancelled.kind !== "not_found") {
@@ -139,15 +152,34 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
     if (reply.kind === "not_found") {
       // Past retention, removed by its TTL or lost by RunPod: the attempt failed.
       const error = `pgpod: RunPod has no record of job ${row.runpod_job_id} (/status answered 404)`;
-      await db.completeRun(row.run_id, row.attempt, { id: row.runpod_job_id, status: "FAILED", error }, []);
-      return "reconciled";
+      return { delivery: delivery({ id: row.runpod_job_id, status: "FAILED", error }), counts: "reconciled", onlyIfApplied: false };
     }
     if (reply.kind !== "ok") throw new Error(`status of run ${row.run_id}: ${describeFailure(reply)}`);
     const result = runpodResultSchema.parse(reply.body);
     const ctx = await db.runContext(row.run_id, row.attempt, result.id);
-    if (!ctx) return "unchanged";
-    const summary = await completeRun(deps, ctx, result);
-    return summary.applied ? "reconciled" : "unchanged";
+    if (!ctx) return null;
+    return { delivery: await storedDelivery(deps, ctx, result), counts: "reconciled", onlyIfApplied: true };
+  }
+
+  /** Reconciles the overdue runs RunPod answers for before the deadline, all recorded in one complete_runs call. */
+  async function reconcileOverdue(note: (message: string) => void, summary: DispatchSummary, deadline: number) {
+    const due = await db.runsToReconcile(limits.reconcileBatch);
+    const found = await mapLimited(due, limits.parallelism, async (row) => {
+      if (Date.now() >= deadline) return null;
+      try {
+        return await reconcile(row);
+      } catch (error) {
+        note(`reconcile run ${row.run_id}: ${(error as Error).message}`);
+        return null;
+      }
+    });
+    const reconciled = found.filter((r): r is Reconciled => r !== null);
+    const outcomes = await recordDeliveries(db, reconciled.map((r) => r.delivery));
+    outcomes.forEach((outcome, i) => {
+      const { delivery, counts, onlyIfApplied } = reconciled[i];
+      if (outcome.status === "rejected") note(`reconcile run ${delivery.runId}: ${(outcome.reason as Error).message}`);
+      else if (outcome.value.applied || !onlyIfApplied) summary[counts]++;
+    });
   }
 
   /** Deletes the objects of expired archives, then their rows; an object already gone counts as removed. */
@@ -235,18 +267,7 @@ export function dispatchHandler(config: DispatchConfig, deps: DispatchDeps = dis
         await new Promise((resolve) => setTimeout(resolve, Math.min(wait, lingerPollMs)));
       }
 
-      if (Date.now() < deadline) {
-        const due = await db.runsToReconcile(limits.reconcileBatch);
-        await mapLimited(due, limits.parallelism, async (row) => {
-          if (Date.now() >= deadline) return;
-          try {
-            const outcome = await reconcile(row);
-            if (outcome !== "unchanged") summary[outcome]++;
-          } catch (error) {
-            note(`reconcile run ${row.run_id}: ${(error as Error).message}`);
-          }
-        });
-      }
+      if (Date.now() < deadline) await reconcileOverdue(note, summary, deadline);
       // pg_cron's calls also remove the archives pgpod.prune expired.
       if (parsed.data.reason === "cron" && Date.now() < deadline) {
         summary.archives_removed = await removeExpiredArchives().catch((error) => {

@@ -1,11 +1,15 @@
 // pgpod-webhook: RunPod posts a job's final /status body here. The URL's
-// token is checked before the body is read; files are stored first and the
-// result recorded in one complete_run call. Deliveries that cannot apply
-// (unknown run, old attempt, repeated, duplicate RunPod job) answer 200 and
-// change nothing but the audit trail; a Storage failure answers 503 so RunPod
-// retries, and the dispatcher's reconciler is the second net.
-import { completeRun, recordWithoutFiles } from "../_shared/completion.ts";
+// token is checked before the body is read; files are stored first, then the
+// result is recorded by complete_runs together with the other deliveries that
+// arrived within a few milliseconds (group commit), each answered with its own
+// summary. Deliveries that cannot apply (unknown run, old attempt, repeated,
+// duplicate RunPod job) answer 200 and change nothing but the audit trail; a
+// Storage or database failure answers 503 so RunPod retries, and the
+// dispatcher's reconciler is the second net.
+import { batcher } from "../_shared/batcher.ts";
+import { deliveryWithoutFiles, recordDeliveries, storedDelivery } from "../_shared/completion.ts";
 import type { WebhookConfig } from "../_shared/config.ts";
+import { type CompleteSummary, type Delivery, isDatabaseUnavailable } from "../_shared/db.ts";
 import { type SharedDeps, sharedDeps } from "../_shared/deps.ts";
 import { TransientError } from "../_shared/errors.ts";
 import { BodyTooLarge, json, readBytes } from "../_shared/http.ts";
@@ -14,6 +18,10 @@ import { runpodResultSchema, webhookQuerySchema } from "../_shared/schemas.ts";
 
 export function webhookHandler(config: WebhookConfig, deps: SharedDeps = sharedDeps(config, "pgpod-webhook")) {
   const { db, tokens } = deps;
+  const record = batcher<Delivery, CompleteSummary>(
+    { maxSize: config.limits.completionBatchSize, maxWaitMs: config.limits.completionBatchWaitMs },
+    (deliveries) => recordDeliveries(db, deliveries),
+  );
 
   return async (req: Request): Promise<Response> => {
     if (req.method !== "POST") return json(405, { error: "use POST" });
@@ -42,15 +50,13 @@ export function webhookHandler(config: WebhookConfig, deps: SharedDeps = sharedD
 
     try {
       const ctx = await db.runContext(run, attempt, result.id);
-      if (!ctx) {
-        // complete_run records why it does not apply (unknown, stale, repeated).
-        return json(200, await recordWithoutFiles(db, run, attempt, result));
-      }
-      return json(200, await completeRun(deps, ctx, result));
+      // Without a context complete_runs records why it does not apply (unknown, stale, repeated).
+      const delivery = ctx ? await storedDelivery(deps, ctx, result) : deliveryWithoutFiles(run, attempt, result);
+      return json(200, await record(delivery));
     } catch (error) {
       const message = (error as Error).message;
       console.error(`pgpod-webhook run ${run} attempt ${attempt}: ${message}`);
-      return json(error instanceof TransientError ? 503 : 500, { error: message });
+      return json(error instanceof TransientError || isDatabaseUnavailable(error) ? 503 : 500, { error: message });
     }
   };
 }
