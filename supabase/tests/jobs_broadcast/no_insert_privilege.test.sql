@@ -1,13 +1,16 @@
 -- When the role that sends job broadcasts may not insert into
--- realtime.messages, realtime.send only warns; each lost broadcast is
--- recorded as a broadcast_failed event and setup_checks names the grant.
+-- realtime.messages (realtime.send would only warn), the job change still
+-- goes through, each lost broadcast is recorded as a broadcast_failed event
+-- and setup_checks names the grant.
 begin;
 select plan(5);
 
 insert into auth.users (id) values ('00000000-0000-4000-8000-0000000000d1');
 insert into pgpod.endpoints (name, runpod_endpoint_id, api_base) values ('t_lost', 'ep', 'http://runpod.test/v2');
-create role pgpod_test_sender;
-grant usage on schema realtime to pgpod_test_sender;
+-- like postgres on a project (BYPASSRLS), with pgpod's schema but no INSERT on realtime.messages
+create role pgpod_test_sender bypassrls;
+grant usage on schema realtime, pgpod to pgpod_test_sender;
+grant insert on pgpod.job_events to pgpod_test_sender;
 alter function pgpod.jobs_broadcast() owner to pgpod_test_sender;
 set local client_min_messages = error;
 
