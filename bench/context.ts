@@ -33,6 +33,8 @@ export interface Sizes {
   cronEveryS: number;
   /** Longest the scale section spends filling the queue. */
   loadBudgetS: number;
+  /** Image sizes, in megapixels, whose variants are measured. */
+  variantMegapixels: number[];
 }
 
 export const fullSizes: Sizes = {
@@ -46,6 +48,7 @@ export const fullSizes: Sizes = {
   drainTimeoutS: 10,
   cronEveryS: 10,
   loadBudgetS: 90,
+  variantMegapixels: [0.5, 1, 2, 4],
 };
 
 export const quickSizes: Sizes = {
@@ -59,6 +62,7 @@ export const quickSizes: Sizes = {
   drainTimeoutS: 10,
   cronEveryS: 10,
   loadBudgetS: 10,
+  variantMegapixels: [1, 2],
 };
 
 export interface BenchContext {

@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick]`: starts a throw-away local stack on free
-// ports, runs the five sections in order, prints each as Markdown, writes
+// ports, runs the six sections in order, prints each as Markdown, writes
 // bench/results/<date>.json and .md, and stops the stack whatever happened.
 import { existsSync } from "node:fs";
 import { cpus, release, totalmem, type } from "node:os";
@@ -15,6 +15,7 @@ import { physical } from "./physical.ts";
 import { queueCore } from "./queue-core.ts";
 import { markdownSection, type RunMeta, type SectionResult, writeResults } from "./report.ts";
 import { scale } from "./scale.ts";
+import { imageVariants } from "./variants.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -36,6 +37,7 @@ export async function runSections(ctx: BenchContext, onSection: (s: SectionResul
   add(await peers(ctx, core));
   add(await endToEnd(ctx));
   add(await scale(ctx));
+  add(imageVariants(ctx));
   return sections;
 }
 

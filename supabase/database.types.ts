@@ -47,14 +47,14 @@ isOneToOne: true
                   ]
                 },"endpoints": {
                   Row: {
-                    "allow_active_outputs": boolean,"api_base": string,"backoff_base_s": number,"backoff_max_s": number,"batch_size": number,"created_at": string,"direct_upload": boolean,"execution_timeout_ms": number | null,"input_schema": Json | null,"low_priority": boolean,"max_attempts": number,"max_in_flight": number | null,"max_submit_failures": number,"name": string,"on_complete": string | null,"output_bucket": string,"paused": boolean,"public_outputs": boolean,"queue_name": string,"runpod_endpoint_id": string,"signed_url_ttl_s": number,"ttl_ms": number | null,"updated_at": string
+                    "allow_active_outputs": boolean,"api_base": string,"backoff_base_s": number,"backoff_max_s": number,"batch_size": number,"created_at": string,"direct_upload": boolean,"execution_timeout_ms": number | null,"input_schema": Json | null,"low_priority": boolean,"max_attempts": number,"max_in_flight": number | null,"max_submit_failures": number,"name": string,"on_complete": string | null,"output_bucket": string,"paused": boolean,"public_outputs": boolean,"queue_name": string,"runpod_endpoint_id": string,"signed_url_ttl_s": number,"ttl_ms": number | null,"updated_at": string,"variants": Json | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "allow_active_outputs"?: boolean,"api_base"?: string,"backoff_base_s"?: number,"backoff_max_s"?: number,"batch_size"?: number,"created_at"?: string,"direct_upload"?: boolean,"execution_timeout_ms"?: number | null,"input_schema"?: Json | null,"low_priority"?: boolean,"max_attempts"?: number,"max_in_flight"?: number | null,"max_submit_failures"?: number,"name": string,"on_complete"?: string | null,"output_bucket"?: string,"paused"?: boolean,"public_outputs"?: boolean,"queue_name"?: never,"runpod_endpoint_id": string,"signed_url_ttl_s"?: number,"ttl_ms"?: number | null,"updated_at"?: string
+                    "allow_active_outputs"?: boolean,"api_base"?: string,"backoff_base_s"?: number,"backoff_max_s"?: number,"batch_size"?: number,"created_at"?: string,"direct_upload"?: boolean,"execution_timeout_ms"?: number | null,"input_schema"?: Json | null,"low_priority"?: boolean,"max_attempts"?: number,"max_in_flight"?: number | null,"max_submit_failures"?: number,"name": string,"on_complete"?: string | null,"output_bucket"?: string,"paused"?: boolean,"public_outputs"?: boolean,"queue_name"?: never,"runpod_endpoint_id": string,"signed_url_ttl_s"?: number,"ttl_ms"?: number | null,"updated_at"?: string,"variants"?: Json | null
                   }
                   Update: {
-                    "allow_active_outputs"?: boolean,"api_base"?: string,"backoff_base_s"?: number,"backoff_max_s"?: number,"batch_size"?: number,"created_at"?: string,"direct_upload"?: boolean,"execution_timeout_ms"?: number | null,"input_schema"?: Json | null,"low_priority"?: boolean,"max_attempts"?: number,"max_in_flight"?: number | null,"max_submit_failures"?: number,"name"?: string,"on_complete"?: string | null,"output_bucket"?: string,"paused"?: boolean,"public_outputs"?: boolean,"queue_name"?: never,"runpod_endpoint_id"?: string,"signed_url_ttl_s"?: number,"ttl_ms"?: number | null,"updated_at"?: string
+                    "allow_active_outputs"?: boolean,"api_base"?: string,"backoff_base_s"?: number,"backoff_max_s"?: number,"batch_size"?: number,"created_at"?: string,"direct_upload"?: boolean,"execution_timeout_ms"?: number | null,"input_schema"?: Json | null,"low_priority"?: boolean,"max_attempts"?: number,"max_in_flight"?: number | null,"max_submit_failures"?: number,"name"?: string,"on_complete"?: string | null,"output_bucket"?: string,"paused"?: boolean,"public_outputs"?: boolean,"queue_name"?: never,"runpod_endpoint_id"?: string,"signed_url_ttl_s"?: number,"ttl_ms"?: number | null,"updated_at"?: string,"variants"?: Json | null
                   }
                   Relationships: [
                     
@@ -280,6 +280,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"checked_variants":
+{ Args: { "variants": Json }; Returns: boolean
+                           },
 "claim_runs":
 { Args: { "endpoint": string,"max_runs"?: number }; Returns: {
               "api_base": string,"attempt": number,"direct_upload": boolean,"endpoint_name": string,"execution_timeout_ms": number,"grouped": boolean,"input": Json,"jobs": Json,"low_priority": boolean,"output_bucket": string,"run_id": number,"runpod_endpoint_id": string,"signed_url_ttl_s": number,"ttl_ms": number

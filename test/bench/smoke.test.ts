@@ -22,6 +22,7 @@ const ctx: BenchContext = {
     drainTimeoutS: 3,
     cronEveryS: 1,
     loadBudgetS: 5,
+    variantMegapixels: [0.05],
   },
   // Other test files use this stack at the same time: leave its dispatcher alone.
   exclusive: false,
@@ -44,7 +45,7 @@ function expectWellFormed(section: SectionResult) {
 describe("bench smoke", () => {
   it("runs every section and reports well-formed tables, Markdown and JSON", { timeout: 60_000 }, async () => {
     const sections = await runSections(ctx);
-    expect(sections.map((s) => s.id)).toEqual(["physical", "queue-core", "peers", "end-to-end", "scale"]);
+    expect(sections.map((s) => s.id)).toEqual(["physical", "queue-core", "peers", "end-to-end", "scale", "image-variants"]);
     for (const section of sections) expectWellFormed(section);
 
     const peers = sections.find((s) => s.id === "peers")!;

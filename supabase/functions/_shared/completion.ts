@@ -4,8 +4,8 @@
 // whole result, with others, in one SQL call. Storage trouble throws
 // TransientError before anything is recorded, so the caller can answer 5xx and
 // try again later.
-import { createHash } from "node:crypto";
 import type { Downloader } from "./download.ts";
+import { sha256Hex } from "./digest.ts";
 import { OutputError } from "./errors.ts";
 import { mapLimited } from "./http.ts";
 import { detectedContentType, isActiveContentType, storableContentType } from "./content-type.ts";
@@ -15,6 +15,7 @@ import type { RunpodResult } from "./schemas.ts";
 import { type UrlSettings, withResultUrls } from "./result-urls.ts";
 import type { StorageWriter } from "./storage.ts";
 import { isDataRefusal, unstorableReason, unstorableShape } from "./storable.ts";
+import { type StoredOriginal, type VariantBudget, variantBudget, withVariants } from "./variant-files.ts";
 
 export interface CompletionDeps {
   db: PgpodDb;
@@ -25,11 +26,6 @@ export interface CompletionDeps {
 /** Files of one job uploaded at once; Storage requests are I/O, not CPU. */
 const uploadParallelism = 4;
 
-/** node:crypto hashes the bytes where they are; crypto.subtle.digest would copy them first. */
-function sha256Hex(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
-
 function checkedStoragePath(job: RunJob, storagePath: string, index: number): string {
   const path = storagePath.replace(/^\/+/, "");
   const segments = path.split("/");
@@ -39,7 +35,8 @@ function checkedStoragePath(job: RunJob, storagePath: string, index: number): st
   return path;
 }
 
-async function storeFile(deps: CompletionDeps, ctx: RunContext, job: RunJob, file: OutputFile): Promise<FileRef> {
+/** Stores one file; its bytes are kept for the variants step when `keepImageBytes` and it is an image. */
+async function storeFile(deps: CompletionDeps, ctx: RunContext, job: RunJob, file: OutputFile, keepImageBytes: boolean): Promise<StoredOriginal> {
   const base = { index: file.index, filename: file.filename, bucket: ctx.bucket };
   const what = `output file ${file.index}`;
   const policy = { publicBucket: ctx.publicOutputs, allowActive: ctx.allowActiveOutputs };
@@ -53,7 +50,7 @@ async function storeFile(deps: CompletionDeps, ctx: RunContext, job: RunJob, fil
       await deps.storage.remove(ctx.bucket, path);
       throw new OutputError(`${what} was uploaded as ${type}; HTML, SVG, XML and script files are stored only from an endpoint with allow_active_outputs`);
     }
-    return { ...base, path, content_type: type, size: found.size, sha256: null };
+    return { ref: { ...base, path, content_type: type, size: found.size, sha256: null }, bytes: null };
   }
   let bytes: Uint8Array;
   let contentType = file.contentType;
@@ -67,20 +64,29 @@ async function storeFile(deps: CompletionDeps, ctx: RunContext, job: RunJob, fil
   const type = storableContentType(await detectedContentType(bytes, file.filename, contentType), policy, what);
   const path = `${job.storage_prefix}/${file.filename}`;
   await deps.storage.upload(ctx.bucket, path, bytes, type);
-  return { ...base, path, content_type: type, size: bytes.byteLength, sha256: sha256Hex(bytes) };
+  const ref = { ...base, path, content_type: type, size: bytes.byteLength, sha256: sha256Hex(bytes) };
+  return { ref, bytes: keepImageBytes && type.startsWith("image/") ? bytes : null };
 }
 
 type JobResult = { job: RunJob; output: unknown; files: FileRef[] } | { job: RunJob; error: string };
 
-/** Stores one job's files; an unusable output becomes that job's error. */
-async function storeJobOutput(deps: CompletionDeps, ctx: RunContext, urls: () => Promise<UrlSettings>, job: RunJob, output: unknown): Promise<JobResult> {
+/** How one delivery publishes its files: their URLs, and the variants budget when the endpoint has variants. */
+interface DeliverySettings {
+  urls: UrlSettings;
+  variants: VariantBudget | null;
+}
+
+/** Stores one job's files (and their variants); an unusable output becomes that job's error. */
+async function storeJobOutput(deps: CompletionDeps, ctx: RunContext, delivery: () => Promise<DeliverySettings>, job: RunJob, output: unknown): Promise<JobResult> {
   // Checked before any file is stored: nothing of an output Postgres refuses is kept.
   const shape = unstorableShape(output);
   if (shape) return { job, error: `pgpod: output refused: ${shape}` };
   try {
     const split = splitOutput(output);
-    const refs = await mapLimited(split.files, uploadParallelism, (file) => storeFile(deps, ctx, job, file));
-    const kept = split.withRefs(refs.length === 0 ? refs : await withResultUrls(deps.storage, await urls(), refs));
+    const settings = split.files.length === 0 ? null : await delivery();
+    const stored = await mapLimited(split.files, uploadParallelism, (file) => storeFile(deps, ctx, job, file, !!settings?.variants));
+    const refs = settings?.variants ? await withVariants(deps.storage, stored, settings.variants) : stored.map((s) => s.ref);
+    const kept = split.withRefs(settings ? await withResultUrls(deps.storage, settings.urls, refs) : refs);
     const problem = unstorableReason(kept);
     if (problem) return { job, error: `pgpod: output refused: ${problem}` };
     return { job, output: kept, files: refs };
@@ -183,17 +189,16 @@ export async function storedDelivery(deps: CompletionDeps, ctx: RunContext, resu
   if (!ctx.grouped && ctx.jobs.length !== 1) throw new Error(`run ${ctx.runId} is not grouped but has ${ctx.jobs.length} jobs`);
   await deps.storage.ensureBucket(ctx.bucket, ctx.publicOutputs);
   // Read once, and only when some job of the run has files.
-  let settings: Promise<UrlSettings> | undefined;
-  const urls = () =>
+  let settings: Promise<DeliverySettings> | undefined;
+  const delivery = () =>
     settings ??= deps.db.outputSettings(ctx.endpoint).then((s) => ({
-      bucket: ctx.bucket,
-      publicBucket: ctx.publicOutputs,
-      signedUrlTtlS: s.signedUrlTtlS,
+      urls: { bucket: ctx.bucket, publicBucket: ctx.publicOutputs, signedUrlTtlS: s.signedUrlTtlS },
+      variants: s.variants && variantBudget(s.variants),
     }));
   const jobResults: JobResult[] = [];
   for (const item of perJobOutputs(ctx, result.output)) {
     jobResults.push(
-      item.error !== undefined ? { job: item.job, error: item.error } : await storeJobOutput(deps, ctx, urls, item.job, item.output),
+      item.error !== undefined ? { job: item.job, error: item.error } : await storeJobOutput(deps, ctx, delivery, item.job, item.output),
     );
   }
   const files: CompletedFile[] = jobResults.flatMap((r) => "files" in r ? r.files.map((f) => ({ job_id: r.job.job_id, ...f })) : []);

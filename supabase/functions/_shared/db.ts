@@ -3,6 +3,7 @@
 // in SQL. Rows coming back are checked with zod so a schema change fails loudly.
 import postgres from "postgres";
 import { z } from "zod";
+import type { VariantSettings } from "./image-variants.ts";
 import type { FileRef } from "./outputs.ts";
 
 /** int8 ids arrive as strings (postgres.js keeps them exact) and stay strings. */
@@ -64,11 +65,16 @@ export interface RunContext {
   jobs: RunJob[];
 }
 
-const outputSettingsSchema = z.object({ signed_url_ttl_s: z.number().int().positive() });
+const outputSettingsSchema = z.object({
+  signed_url_ttl_s: z.number().int().positive(),
+  variants: z.object({ thumbnail_width: z.number().int().positive().nullable(), webp: z.boolean(), max_megapixels: z.number().positive() })
+    .nullable(),
+});
 
-/** How the URLs in a finished job's output.files are made. */
+/** How the URLs in a finished job's output.files are made, and which image variants are stored beside them. */
 export interface OutputSettings {
   signedUrlTtlS: number;
+  variants: VariantSettings | null;
 }
 
 const expiredArchiveSchema = z.object({ id: runId, bucket: z.string(), path: z.string() });
@@ -238,7 +244,11 @@ export function pgpodDb(url: string, applicationName: string): PgpodDb {
       const [row] = await sql`select pgpod.output_settings(${endpoint}) as settings`;
       if (!row.settings) throw new Error(`endpoint ${endpoint} does not exist`);
       const settings = outputSettingsSchema.parse(row.settings);
-      return { signedUrlTtlS: settings.signed_url_ttl_s };
+      const v = settings.variants;
+      return {
+        signedUrlTtlS: settings.signed_url_ttl_s,
+        variants: v && { thumbnailWidth: v.thumbnail_width, webp: v.webp, maxMegapixels: v.max_megapixels },
+      };
     },
 
     async expiredArchives(max) {

@@ -1,0 +1,30 @@
+// Run by bench/variants.ts under Deno, with pgpod-webhook's deno.json: makes
+// the variants of one image file the way the webhook does, twice (the first
+// in a fresh isolate, so it pays for compiling the wasm codecs), and prints
+// the CPU time of each and the process's peak resident memory as JSON.
+import process from "node:process";
+import { checkedSize, encodeVariants } from "../supabase/functions/_shared/image-variants.ts";
+
+const [file, contentType, thumbnailWidth] = Deno.args;
+const settings = { thumbnailWidth: Number(thumbnailWidth), webp: true, maxMegapixels: Infinity };
+
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+function residentMb(field: "VmRSS" | "VmHWM"): number {
+  const line = Deno.readTextFileSync("/proc/self/status").split("\n").find((l) => l.startsWith(`${field}:`));
+  return line ? Number(line.replace(/\D+/g, "")) / 1024 : Deno.memoryUsage().rss / 2 ** 20;
+}
+
+const bytes = await Deno.readFile(file);
+const idleMb = residentMb("VmRSS");
+const runs: Array<{ cpuMs: number; bytes: Record<string, number> }> = [];
+for (let i = 0; i < 2; i++) {
+  const started = cpuMs();
+  const size = checkedSize(bytes, contentType, settings.maxMegapixels);
+  const variants = await encodeVariants(bytes, contentType, size, settings);
+  runs.push({ cpuMs: cpuMs() - started, bytes: Object.fromEntries(variants.map((v) => [v.kind, v.bytes.byteLength])) });
+}
+console.log(JSON.stringify({ idleMb, peakMb: residentMb("VmHWM"), cold: runs[0], warm: runs[1] }));
