@@ -13,6 +13,7 @@ import { findProblems, readJobs, type Problem } from "./demo/outcome.ts";
 import { finalStatuses, progressDisplay, type Snapshot, type Status } from "./demo/progress.ts";
 import { settle, watchJobs, watchProblems, type RealtimeWatch } from "./demo/realtime.ts";
 import { planScenario } from "./demo/scenario.ts";
+import { imageResultsOk, readImageResults } from "./demo/image-results.ts";
 import { fetchSignedUrls } from "./demo/signed-urls.ts";
 import { formatSummary, readSummary } from "./demo/summary.ts";
 import { sendTraffic, type Traffic } from "./demo/traffic.ts";
@@ -77,11 +78,12 @@ async function runScenario(options: DemoOptions): Promise<number> {
     const realtimeProblems = watchProblems(realtime, traffic.jobs, finalStatus, seen);
     const data = await readSummary(sql, traffic.jobs, options.stack.stateDir, seen);
     const fetched = await fetchSignedUrls(sql, users, traffic.jobs.map((j) => j.id));
+    const images = await readImageResults(sql, traffic.jobs.map((j) => j.id));
     const [{ bucket }] = await sql<{ bucket: string }[]>`select output_bucket as bucket from pgpod.endpoints where name = 'image'`;
-    say(formatSummary(data, fetched, problems, { users: users.length, ...timing, stateDir: options.stack.stateDir, bucket, viaDataApi: traffic.jobs }, realtimeProblems));
+    say(formatSummary(data, fetched, images, problems, { users: users.length, ...timing, stateDir: options.stack.stateDir, bucket, viaDataApi: traffic.jobs }, realtimeProblems));
     for (const f of traffic.failures) say(`  submission failed (${f.step.label}): ${f.error}`);
     const ok = problems.length === 0 && realtimeProblems.length === 0 && traffic.failures.length === 0 &&
-      fetched.length > 0 && fetched.every((f) => f.ok);
+      fetched.length > 0 && fetched.every((f) => f.ok) && imageResultsOk(images);
     return ok ? 0 : 1;
   } finally {
     await realtime?.stop();

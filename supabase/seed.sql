@@ -15,6 +15,11 @@ values
   ('noop',       'noop',       'http://127.0.0.1:54331/v2', 1, 3, 5, 60, 60000,  false, null)
 on conflict (name) do nothing;
 
+-- Beside each image the webhook stores a 160 px WebP thumbnail and a WebP
+-- conversion (README, Thumbnails and variants); the web app and the demo show
+-- the thumbnail.
+update pgpod.endpoints set variants = '{"thumbnail_width": 160, "webp": true}' where name = 'image' and variants is null;
+
 -- The documents example ------------------------------------------------------
 
 create table if not exists public.documents (

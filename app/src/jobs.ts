@@ -54,14 +54,18 @@ export function jobsOf(supabase: SupabaseClient) {
     retry: (job: AppJob) => client.retry(job),
     /** One tar.gz of the jobs' files (entries <job id>/<filename>), with a signed URL valid for an hour. */
     archive: (jobIds: readonly string[]) => client.archive({ jobs: jobIds }),
-    /** Signed URLs of a finished image job's first file: a thumbnail (resized by Storage) and the full image. */
+    /**
+     * Signed URLs of a finished image job's first image: its stored WebP thumbnail when the
+     * endpoint makes variants, otherwise one resized by Storage; and the full image.
+     */
     async imageUrls(job: AppJob): Promise<ImageUrls | null> {
       if (job.endpoint !== "image" || !job.output?.files?.length) return null;
-      const [full, thumbnail] = await Promise.all([
-        client.fileUrls(job),
-        client.fileUrls(job, { transform: { width: thumbnailWidth, height: thumbnailWidth, resize: "cover" } }),
-      ]);
-      return { thumbnail: thumbnail[0].url, full: full[0].url };
+      const urls = await client.fileUrls(job);
+      const original = urls.find((file) => file.variant === undefined) ?? urls[0];
+      const stored = urls.find((file) => file.variant === "thumb" && file.variant_of === original.index);
+      if (stored) return { thumbnail: stored.url, full: original.url };
+      const resized = await client.fileUrls(job, { transform: { width: thumbnailWidth, height: thumbnailWidth, resize: "cover" } });
+      return { thumbnail: resized[urls.indexOf(original)].url, full: original.url };
     },
   };
 }

@@ -37,6 +37,14 @@ export type JobFile = {
   sha256: string | null;
   url?: string | null;
   signed_url?: string | null;
+  /** On a derived file of an endpoint with variants: a WebP thumbnail ("thumb") or conversion ("webp") of file `variant_of`. */
+  variant?: "thumb" | "webp";
+  /** The `index` of the file this variant was made from. */
+  variant_of?: number;
+  /** On an original that got no variants: why (over the cap, past the delivery's budget, a format without a decoder). */
+  variants_skipped?: string;
+  /** On an original whose variants could not be made or stored (a corrupt image). */
+  variants_failed?: string;
 };
 
 /** A file with a URL to fetch it: signed with the user's session, or public. */

@@ -14,6 +14,7 @@ export interface JobRow {
   error: string | null;
   files: number;
   png_files: number;
+  thumbnails: number;
   document_status: string | null;
   transcribed_by: string | null;
 }
@@ -29,6 +30,8 @@ export async function readJobs(sql: Sql, jobs: TrackedJob[]): Promise<Map<string
     select j.id, j.endpoint, j.status, j.attempt, j.max_attempts, j.error,
            (select count(*)::int from pgpod.job_files f where f.job_id = j.id) as files,
            (select count(*)::int from pgpod.job_files f where f.job_id = j.id and f.content_type = 'image/png') as png_files,
+           (select count(*)::int from jsonb_array_elements(case when jsonb_typeof(j.output -> 'files') = 'array' then j.output -> 'files' end) e
+             where e ->> 'variant' = 'thumb') as thumbnails,
            d.status as document_status,
            t.job_id::text as transcribed_by
     from pgpod.jobs j
@@ -40,6 +43,7 @@ export async function readJobs(sql: Sql, jobs: TrackedJob[]): Promise<Map<string
 
 function sideEffectProblem(job: TrackedJob, row: JobRow): string | undefined {
   if (row.endpoint === "image" && row.png_files !== 1) return `has ${row.png_files} stored PNGs, expected 1`;
+  if (row.endpoint === "image" && row.thumbnails !== 1) return `has ${row.thumbnails} stored thumbnails, expected 1 (the endpoint's variants)`;
   if (row.endpoint === "upload" && row.status === "succeeded" && row.files !== 1) return `has ${row.files} stored files, expected 1`;
   if (row.endpoint === "flaky" && row.status === "succeeded" && row.attempt < 2) {
     return "succeeded on its first attempt, expected a retry first";

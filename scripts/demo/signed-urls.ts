@@ -21,12 +21,12 @@ interface FileRow {
   sha256: string | null;
 }
 
-/** Two images and the directly uploaded file, when the run produced them. */
+/** Two images (not their stored variants) and the directly uploaded file, when the run produced them. */
 async function pickFiles(sql: Sql, jobIds: string[]): Promise<FileRow[]> {
   return sql<FileRow[]>`
     (select f.owner_id, j.endpoint, f.bucket, f.path, f.size, f.sha256
        from pgpod.job_files f join pgpod.jobs j on j.id = f.job_id
-      where f.job_id = any(${jobIds}::uuid[]) and j.endpoint = 'image'
+      where f.job_id = any(${jobIds}::uuid[]) and j.endpoint = 'image' and f.content_type = 'image/png'
       order by f.created_at limit 2)
     union all
     (select f.owner_id, j.endpoint, f.bucket, f.path, f.size, f.sha256

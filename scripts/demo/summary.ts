@@ -2,6 +2,7 @@
 // own timestamps, documents written back, files stored, and where they are.
 import { join } from "node:path";
 import type { Sql } from "postgres";
+import { formatImageResults, type ImageResult } from "./image-results.ts";
 import type { FetchedFile } from "./signed-urls.ts";
 import type { Problem } from "./outcome.ts";
 import type { TrackedJob, Via } from "./traffic.ts";
@@ -81,6 +82,7 @@ function megabytes(bytes: number): string {
 export function formatSummary(
   data: SummaryData,
   fetched: FetchedFile[],
+  images: ImageResult[],
   problems: Problem[],
   context: { users: number; submittedS: number; finishedS: number; stateDir: string; bucket: string; viaDataApi: TrackedJob[] },
   realtimeProblems: string[],
@@ -108,6 +110,7 @@ export function formatSummary(
   for (const f of fetched) lines.push(`  ${f.ok ? "ok  " : "FAIL"} ${f.endpoint.padEnd(7)} ${f.path}: ${f.detail}`);
   lines.push(`PNGs on disk: ${join(context.stateDir, "storage", "objects", context.bucket)}/<owner>/<endpoint>/<job>/<file>.png/<version>`);
   if (data.diskExample) lines.push(`  e.g. ${data.diskExample}`);
+  lines.push(...formatImageResults(images));
   if (realtimeProblems.length === 0) {
     lines.push(`realtime: every owner saw the final state of each of their jobs on pgpod:jobs:<user id>; nobody was sent another's`);
   } else {

@@ -65,6 +65,9 @@ describe("the reference app", () => {
         return image?.complete && image.naturalWidth > 0 ? image.naturalWidth : 0;
       }, ids[i]);
       expect(await width.jsonValue()).toBeGreaterThan(0);
+      // The seed's image endpoint stores a WebP thumbnail, which the list shows instead of a Storage transformation.
+      const src = await page.locator(`tr[data-job-id="${ids[i]}"] img.thumbnail`).getAttribute("src");
+      expect(new URL(src!).pathname).toMatch(/^\/storage\/v1\/object\/sign\/.+_thumb\.webp$/);
     }
     await Promise.all(users.map(({ page }, i) => page.screenshot({ path: join(artifacts, `app-user-${i}.png`) })));
     for (const [i, user] of users.entries()) {
@@ -79,12 +82,14 @@ describe("the reference app", () => {
     const links = await Promise.all(users.map(({ page }) => downloadAll(page)));
     await users[0].page.screenshot({ path: join(artifacts, "app-archive.png") });
     for (const [i, link] of links.entries()) {
-      expect(link.text).toMatch(/^Download the archive: 1 file of 1 job, \d+(\.\d)? (B|kB)$/);
+      // the PNG and its two stored variants
+      expect(link.text).toMatch(/^Download the archive: 3 files of 1 job, \d+(\.\d)? (B|kB)$/);
       const bytes = Buffer.from(await (await fetch(link.href)).arrayBuffer());
       expect([...bytes.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
       const names = untar(gunzipSync(bytes)).map((entry) => entry.name);
-      expect(names).toHaveLength(1);
-      expect(names[0]).toMatch(new RegExp(`^${imageJobs[i]}/[^/]+\\.png$`));
+      expect(names).toHaveLength(3);
+      expect(names.filter((name) => new RegExp(`^${imageJobs[i]}/[^/]+\\.png$`).test(name))).toHaveLength(1);
+      expect(names.filter((name) => new RegExp(`^${imageJobs[i]}/[^/]+_thumb\\.webp$`).test(name))).toHaveLength(1);
       expect(names.some((name) => name.startsWith(imageJobs[1 - i]))).toBe(false);
     }
   }, 60_000);

@@ -57,6 +57,9 @@ describe("npm run demo", () => {
     expect(output).toContain("documents: 4 rows in public.documents, 3 done, 1 failed; 3 document_transcriptions rows");
     expect(output).toMatch(/^ {2}ok {3}image .*\.png: \d+ bytes, PNG, size and sha256 match$/m);
     expect(output).toMatch(/^ {2}ok {3}upload /m);
+    // image jobs' result URLs from output.files, the image's and its stored thumbnail's, fetched without a key
+    expect(output).toMatch(/^ {2}ok {3}image {5}image_[0-9a-f]+\.png: 256×256 image\/png, \d+ bytes\n {9}http:\/\/\S+\/storage\/v1\/object\/sign\/\S+\.png\?token=\S+$/m);
+    expect(output).toMatch(/^ {2}ok {3}thumbnail image_[0-9a-f]+_thumb\.webp: 160×160 image\/webp, \d+ bytes\n {9}http:\/\/\S+_thumb\.webp\?token=\S+$/m);
     expect(output).toContain(`PNGs on disk: ${join(stateDir, "storage", "objects", "pgpod-outputs")}/`);
     expect(output).toContain("pgpod stack stopped");
   }, 180_000);
