@@ -122,6 +122,23 @@ describe("image variants in the webhook", () => {
     const [{ count }] = await sql<{ count: number }[]>`select count(*)::int as count from pgpod.job_files where job_id = ${id}`;
     expect(count).toBe(3);
   });
+
+  it("stores the variants when the dispatcher's reconciler finishes a job whose webhook was lost", { timeout: 60_000 }, async () => {
+    const { id } = await submit(lossy.name, { output: { files: [file("polled.png", await picture(90, 60))] } });
+    const running = await settle(id, ["submitted", "running"]);
+    const [run] = await sql<{ runpod_job_id: string }[]>`select runpod_job_id from pgpod.runs where id = ${running.run_id}`;
+    await waitFor("the run to complete on the emulator", async () => {
+      const res = await fetch(`${emulator.url}/v2/lossy/status/${run.runpod_job_id}`, { headers: { authorization: `Bearer ${env.RUNPOD_API_KEY}` } });
+      return (await res.json()).status === "COMPLETED";
+    });
+    // Overdue: not heard from for longer than settings.poll_after_s, so the next dispatch polls /status.
+    await sql`update pgpod.runs set submitted_at = now() - interval '1 hour', last_polled_at = null where id = ${running.run_id}`;
+    const done = await settle(id);
+    expect(done.status).toBe("succeeded");
+    const files = done.output!.files as OutputFile[];
+    expect(files.map((f) => [f.filename, f.variant ?? null])).toEqual([["polled.png", null], ["polled_thumb.webp", "thumb"], ["polled.webp", "webp"]]);
+    expect(await sharp((await download(lossy.bucket, files[1].path)).bytes).metadata()).toMatchObject({ format: "webp", width: 64, height: 43 });
+  });
 });
 
 describe("the variants setting", () => {

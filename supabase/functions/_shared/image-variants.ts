@@ -1,14 +1,16 @@
 // The derived images pgpod stores beside an image output: a WebP thumbnail of
 // a given width and a WebP conversion of the whole image, made with the wasm
-// codecs of the @jsquash packages (their .wasm files ship in the npm packages
-// and load from the Deno cache). The header is read before decoding, so an
-// image over the cap is never decoded. Everything here is synchronous wasm
-// work; `npm run bench` measures its CPU time per megapixel.
-import decodeJpeg from "@jsquash/jpeg/decode.js";
-import decodePng from "@jsquash/png/decode.js";
-import resize from "@jsquash/resize";
-import decodeWebp from "@jsquash/webp/decode.js";
-import encodeWebp from "@jsquash/webp/encode.js";
+// codecs of the @jsquash packages. Their .wasm files ship in the npm packages
+// and are read from where the package is installed (the Deno cache locally,
+// the function's bundle on Supabase), compiled on first use. The header is
+// read before decoding, so an image over the cap is never decoded. `npm run
+// bench` measures the CPU time per megapixel.
+import { readFile } from "node:fs/promises";
+import decodeJpeg, { init as initJpeg } from "@jsquash/jpeg/decode.js";
+import decodePng, { init as initPng } from "@jsquash/png/decode.js";
+import resize, { initResize } from "@jsquash/resize";
+import decodeWebp, { init as initWebpDecoder } from "@jsquash/webp/decode.js";
+import encodeWebp, { init as initWebpEncoder } from "@jsquash/webp/encode.js";
 import { headerTypes, type ImageSize, imageSize } from "./image-header.ts";
 
 export type VariantKind = "thumb" | "webp";
@@ -44,10 +46,45 @@ export class VariantFailed extends Error {
 const thumbnailEncoding = { quality: 75, method: 4 };
 const conversionEncoding = { quality: 80, method: 2 };
 
+/** The bytes of a .wasm file in an npm package, next to one of its modules. */
+async function packagedWasm(module: string, file: string): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(await readFile(new URL(file, import.meta.resolve(module))));
+}
+
+const compiled = async (module: string, file: string) => await WebAssembly.compile(await packagedWasm(module, file));
+
+/**
+ * The WebP encoder's SIMD build where the runtime validates it (as the
+ * package's own glue decides which build it drives), the plain one elsewhere.
+ */
+async function webpEncoderWasm(): Promise<WebAssembly.Module> {
+  const simd = await packagedWasm("@jsquash/webp/encode.js", "./codec/enc/webp_enc_simd.wasm");
+  if (WebAssembly.validate(simd)) return await WebAssembly.compile(simd);
+  return await compiled("@jsquash/webp/encode.js", "./codec/enc/webp_enc.wasm");
+}
+
+/** Each codec compiled once per instance, when first needed. */
+function once(load: () => Promise<unknown>): () => Promise<void> {
+  let loading: Promise<void> | undefined;
+  return () => {
+    loading ??= load().then(() => {});
+    loading.catch(() => (loading = undefined));
+    return loading;
+  };
+}
+
+const ready = {
+  png: once(async () => await initPng(await compiled("@jsquash/png/decode.js", "./codec/pkg/squoosh_png_bg.wasm"))),
+  jpeg: once(async () => await initJpeg(await compiled("@jsquash/jpeg/decode.js", "./codec/dec/mozjpeg_dec.wasm"))),
+  webpDecoder: once(async () => await initWebpDecoder(await compiled("@jsquash/webp/decode.js", "./codec/dec/webp_dec.wasm"))),
+  webpEncoder: once(async () => await initWebpEncoder(await webpEncoderWasm())),
+  resize: once(async () => await initResize(await compiled("@jsquash/resize", "./lib/resize/pkg/squoosh_resize_bg.wasm"))),
+};
+
 const decoders: Record<string, (bytes: ArrayBuffer) => Promise<ImageData>> = {
-  "image/png": (bytes) => decodePng(bytes),
-  "image/jpeg": (bytes) => decodeJpeg(bytes),
-  "image/webp": (bytes) => decodeWebp(bytes),
+  "image/png": async (bytes) => (await ready.png(), await decodePng(bytes)),
+  "image/jpeg": async (bytes) => (await ready.jpeg(), await decodeJpeg(bytes)),
+  "image/webp": async (bytes) => (await ready.webpDecoder(), await decodeWebp(bytes)),
 };
 
 export const megapixels = (size: ImageSize): number => (size.width * size.height) / 1_000_000;
@@ -102,9 +139,11 @@ export async function encodeVariants(
   if (image.width !== size.width || image.height !== size.height) {
     throw new VariantFailed(`it decoded to ${image.width}×${image.height}, not the ${size.width}×${size.height} of its header`);
   }
+  await ready.webpEncoder();
   const variants: EncodedVariant[] = [];
   if (settings.thumbnailWidth !== null) {
     const target = thumbnailSize(size, settings.thumbnailWidth);
+    if (target.width !== size.width) await ready.resize();
     const small = target.width === size.width ? image : await resize(image, target);
     variants.push({ kind: "thumb", bytes: new Uint8Array(await encodeWebp(small, thumbnailEncoding)), ...target });
   }
