@@ -35,8 +35,14 @@ function checkedStoragePath(job: RunJob, storagePath: string, index: number): st
   return path;
 }
 
-/** Stores one file; its bytes are kept for the variants step when `keepImageBytes` and it is an image. */
-async function storeFile(deps: CompletionDeps, ctx: RunContext, job: RunJob, file: OutputFile, keepImageBytes: boolean): Promise<StoredOriginal> {
+/** Stores one file; an image's bytes are kept for the variants step when `keepsImageBytes` says the endpoint makes variants. */
+async function storeFile(
+  deps: CompletionDeps,
+  ctx: RunContext,
+  job: RunJob,
+  file: OutputFile,
+  keepsImageBytes: () => Promise<boolean>,
+): Promise<StoredOriginal> {
   const base = { index: file.index, filename: file.filename, bucket: ctx.bucket };
   const what = `output file ${file.index}`;
   const policy = { publicBucket: ctx.publicOutputs, allowActive: ctx.allowActiveOutputs };
@@ -65,7 +71,7 @@ async function storeFile(deps: CompletionDeps, ctx: RunContext, job: RunJob, fil
   const path = `${job.storage_prefix}/${file.filename}`;
   await deps.storage.upload(ctx.bucket, path, bytes, type);
   const ref = { ...base, path, content_type: type, size: bytes.byteLength, sha256: sha256Hex(bytes) };
-  return { ref, bytes: keepImageBytes && type.startsWith("image/") ? bytes : null };
+  return { ref, bytes: type.startsWith("image/") && await keepsImageBytes() ? bytes : null };
 }
 
 type JobResult = { job: RunJob; output: unknown; files: FileRef[] } | { job: RunJob; error: string };
@@ -83,8 +89,9 @@ async function storeJobOutput(deps: CompletionDeps, ctx: RunContext, delivery: (
   if (shape) return { job, error: `pgpod: output refused: ${shape}` };
   try {
     const split = splitOutput(output);
-    const settings = split.files.length === 0 ? null : await delivery();
-    const stored = await mapLimited(split.files, uploadParallelism, (file) => storeFile(deps, ctx, job, file, !!settings?.variants));
+    const keepsImageBytes = async () => (await delivery()).variants !== null;
+    const stored = await mapLimited(split.files, uploadParallelism, (file) => storeFile(deps, ctx, job, file, keepsImageBytes));
+    const settings = stored.length === 0 ? null : await delivery();
     const refs = settings?.variants ? await withVariants(deps.storage, stored, settings.variants) : stored.map((s) => s.ref);
     const kept = split.withRefs(settings ? await withResultUrls(deps.storage, settings.urls, refs) : refs);
     const problem = unstorableReason(kept);
