@@ -48,7 +48,7 @@ export const fullSizes: Sizes = {
   drainTimeoutS: 10,
   cronEveryS: 10,
   loadBudgetS: 90,
-  variantMegapixels: [0.5, 1, 2, 4],
+  variantMegapixels: [0.5, 1, 1.5, 2, 4],
 };
 
 export const quickSizes: Sizes = {

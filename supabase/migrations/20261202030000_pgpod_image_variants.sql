@@ -2,13 +2,14 @@
 -- and a WebP conversion beside each PNG, JPEG or WebP output. The setting is
 -- checked here so a bad one is refused when it is written, not when a
 -- delivery reads it; the bound on max_megapixels is what keeps the work of one
--- image inside an Edge Function's CPU and memory (measured by npm run bench;
--- variant-files.ts holds the same number).
+-- image, and the codec memory a function instance keeps after it, inside an
+-- Edge Function's CPU and memory (measured by npm run bench; variant-files.ts
+-- holds the same number).
 create function pgpod.checked_variants(variants jsonb)
 returns boolean
 language plpgsql immutable set search_path = '' as $$
 declare
-  hard_max constant numeric := 2;
+  hard_max constant numeric := 1.5;
   unknown text;
 begin
   if variants is null then
@@ -60,7 +61,7 @@ language sql stable security definer set search_path = '' as $$
     'variants', case when e.variants is not null then jsonb_build_object(
       'thumbnail_width', e.variants -> 'thumbnail_width',
       'webp', coalesce(e.variants -> 'webp', 'false'),
-      'max_megapixels', coalesce(e.variants -> 'max_megapixels', '2')) end)
+      'max_megapixels', coalesce(e.variants -> 'max_megapixels', '1.5')) end)
   from pgpod.endpoints e
   where e.name = output_settings.endpoint
 $$;

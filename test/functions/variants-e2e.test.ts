@@ -6,6 +6,7 @@
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { RunpodEmulator } from "../../local/runpod/server.ts";
+import { variantLimits } from "../../supabase/functions/_shared/variant-files.ts";
 import { createEndpoint, download, env, job, scriptedWorker, settle, sql, startEmulator, submit, uniqueName, waitFor, webhookUrl, worker } from "./harness.ts";
 
 interface OutputFile {
@@ -144,7 +145,8 @@ describe("image variants in the webhook", () => {
 describe("the variants setting", () => {
   it("refuses a bad setting with a clear error and keeps the old one", async () => {
     const attempts: Array<[string, string]> = [
-      ['{"thumbnail_width": 64, "max_megapixels": 2.5}', "max_megapixels must be above 0 and at most 2"],
+      // The webhook's own bound (variant-files.ts) is the one SQL enforces.
+      [`{"thumbnail_width": 64, "max_megapixels": ${variantLimits.maxMegapixels + 0.01}}`, `max_megapixels must be above 0 and at most ${variantLimits.maxMegapixels} `],
       ['{"thumbnail_width": 8}', "thumbnail_width must be a whole number of pixels from 16 to 2048"],
       ['{"thumbnail_width": 64.5}', "thumbnail_width must be a whole number"],
       ['{"webp": "yes"}', "webp must be true or false"],

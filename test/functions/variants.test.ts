@@ -187,13 +187,13 @@ describe("withVariants under Deno", () => {
 
   it("skips formats it does not decode, worker uploads, and images past the delivery's budget", { timeout: 60_000 }, async () => {
     const { refs } = succeeded(runVariants({
-      settings: { thumbnailWidth: 32, webp: false, maxMegapixels: 2 },
+      settings: { thumbnailWidth: 32, webp: false, maxMegapixels: 1.5 },
       originals: [
         original(0, "anim.gif", await picture(20, 20, "gif"), "image/gif"),
         original(1, "uploaded.png", null),
-        original(2, "a.png", await picture(1600, 1250, "png")),
-        original(3, "b.png", await picture(1600, 1250, "png")),
-        original(4, "c.png", await picture(1600, 1250, "png")),
+        original(2, "a.png", await picture(1400, 1000, "png")),
+        original(3, "b.png", await picture(1400, 1000, "png")),
+        original(4, "c.png", await picture(1400, 1000, "png")),
       ],
     }));
     expect(refs[0].variants_skipped).toBe("image/gif is not decoded (PNG, JPEG and WebP are)");

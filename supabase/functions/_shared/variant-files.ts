@@ -37,7 +37,7 @@ export interface StoredOriginal {
  */
 export const variantLimits = {
   /** The largest max_megapixels an endpoint may set (pgpod.endpoints.variants checks the same bound). */
-  maxMegapixels: 2,
+  maxMegapixels: 1.5,
   /** Megapixels decoded for variants per delivery, over all its jobs and images. */
   deliveryMegapixels: 4,
 };

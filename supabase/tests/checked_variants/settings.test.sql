@@ -6,12 +6,12 @@ select plan(10);
 
 insert into pgpod.endpoints (name, runpod_endpoint_id) values ('t_var', 'ep');
 
-select lives_ok($$update pgpod.endpoints set variants = '{"thumbnail_width": 256, "webp": true, "max_megapixels": 2}' where name = 't_var'$$,
+select lives_ok($$update pgpod.endpoints set variants = '{"thumbnail_width": 256, "webp": true, "max_megapixels": 1.5}' where name = 't_var'$$,
   'a thumbnail, a conversion and the largest cap are accepted');
 select lives_ok($$update pgpod.endpoints set variants = '{"webp": true}' where name = 't_var'$$, 'a conversion alone is accepted');
 select lives_ok($$update pgpod.endpoints set variants = null where name = 't_var'$$, 'null turns variants off');
-select throws_ok($$update pgpod.endpoints set variants = '{"thumbnail_width": 256, "max_megapixels": 2.01}' where name = 't_var'$$,
-  '22023', 'pgpod: endpoints.variants.max_megapixels must be above 0 and at most 2 (an Edge Function''s CPU and memory)',
+select throws_ok($$update pgpod.endpoints set variants = '{"thumbnail_width": 256, "max_megapixels": 1.51}' where name = 't_var'$$,
+  '22023', 'pgpod: endpoints.variants.max_megapixels must be above 0 and at most 1.5 (an Edge Function''s CPU and memory)',
   'a cap past the hard bound is refused');
 select throws_ok($$update pgpod.endpoints set variants = '{"thumbnail_width": 256, "max_megapixels": 0}' where name = 't_var'$$,
   '22023', null, 'a cap of zero is refused');
