@@ -5,7 +5,7 @@ import { z } from "zod";
 /**
  * A RunPod /status body, which is also what the webhook receives (plus the
  * echoed input and webhook URL). Unknown fields are kept: RunPod adds fields
- * without notice and complete_run stores what it needs.
+ * without notice and complete_runs stores what it needs.
  */
 /** RunPod's ids and statuses are short printable strings; anything else is not a RunPod body. */
 const token = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");

@@ -1,6 +1,6 @@
 // What Postgres can store of a worker's output. A value it refuses (JSON
 // nested past its stack depth, \u0000 or a lone surrogate in a string, a
-// number past its range) would make complete_run raise on every delivery and
+// number past its range) would make complete_runs raise on every delivery and
 // leave the job in flight, so these are checked before the call, and a
 // refusal the checks missed is told apart from infrastructure trouble.
 import { Buffer } from "node:buffer";
