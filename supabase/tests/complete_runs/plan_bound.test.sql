@@ -1,11 +1,18 @@
--- complete_runs writes each run once and each job once, reaches the jobs only
--- by primary key (never over jobs_active_idx, whatever the statistics say),
--- and never scans the runs or jobs tables whole.
+-- complete_runs writes each run once and each job once, reaches runs and jobs
+-- by key (never over jobs_active_idx, whatever the statistics say), and never
+-- scans either table whole once they hold a queue's history.
 begin;
 select plan(5);
 
-insert into pgpod.endpoints (name, runpod_endpoint_id, api_base) values ('t_cplan', 'ep', 'http://runpod.test/v2');
--- statistics taken while few jobs were active, many more queued since
+insert into pgpod.endpoints (name, runpod_endpoint_id, api_base)
+values ('t_cplan', 'ep', 'http://runpod.test/v2'), ('t_cplan_past', 'ep', 'http://runpod.test/v2');
+-- a history of finished runs and jobs (a table of a few pages is best read
+-- whole, and the planner rightly does so)
+insert into pgpod.runs (endpoint, attempt, grouped, job_ids, msg_ids, status, finished_at)
+select 't_cplan_past', 1, false, '{}', '{}', 'COMPLETED', now() from generate_series(1, 20000);
+insert into pgpod.jobs (endpoint, input) select 't_cplan_past', jsonb_build_object('n', g) from generate_series(1, 3000) g;
+update pgpod.jobs set status = 'succeeded', finished_at = now() where endpoint = 't_cplan_past';
+-- statistics taken while few jobs were active, many more since
 analyze pgpod.jobs;
 analyze pgpod.runs;
 insert into pgpod.jobs (endpoint, input) select 't_cplan', jsonb_build_object('n', g) from generate_series(1, 400) g;
