@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { downloader, maxRedirects } from "../../supabase/functions/_shared/download.ts";
 import { OutputError, TransientError } from "../../supabase/functions/_shared/errors.ts";
 import { nonPublicReason, type Resolve, urlGuard } from "../../supabase/functions/_shared/public-url.ts";
-import { BodyTooLarge, mapLimited, readText } from "../../supabase/functions/_shared/http.ts";
+import { BodyTooLarge, mapLimited, readBytes, readText } from "../../supabase/functions/_shared/http.ts";
 import { localServer } from "./local-server.ts";
 
 let server: Awaited<ReturnType<typeof localServer>>;
@@ -194,6 +194,26 @@ describe("request bodies and parallelism", () => {
     const req = new Request("http://x/", { method: "POST", body, duplex: "half" });
     expect(req.headers.get("content-length")).toBeNull();
     expect(await readText(req, bytes.length)).toBe(text);
+  });
+
+  it("reads a byte stream straight into one buffer, several MB at a time or of unknown length, up to the limit", async () => {
+    const bytes = Uint8Array.from({ length: 3 * 1024 * 1024 + 5 }, (_, i) => (i * 7919) % 256);
+    // with its length declared: one buffer of that size, filled a piece at a time
+    const declared = new Request("http://x/", { method: "POST", body: bytes, headers: { "content-length": String(bytes.length) } });
+    expect(Buffer.from(await readBytes(declared, bytes.length)).equals(Buffer.from(bytes))).toBe(true);
+    // a byte stream without a length: the buffer grows from 64 KiB
+    const stream = () =>
+      new ReadableStream({
+        type: "bytes",
+        start(controller) {
+          for (let at = 0; at < bytes.length; at += 100_000) controller.enqueue(bytes.slice(at, at + 100_000));
+          controller.close();
+        },
+      });
+    // @ts-expect-error Node needs this to send a stream without a length.
+    const unknown = (limit: number) => readBytes(new Request("http://x/", { method: "POST", body: stream(), duplex: "half" }), limit);
+    expect(Buffer.from(await unknown(bytes.length)).equals(Buffer.from(bytes))).toBe(true);
+    await expect(unknown(bytes.length - 1)).rejects.toThrow(`body is over the ${bytes.length - 1}-byte limit`);
   });
 
   it("keeps at most `limit` tasks in flight and results in order", async () => {
