@@ -10,26 +10,48 @@ export interface BenchEnv {
   SUPABASE_DB_URL: string;
   SUPABASE_SERVICE_ROLE_KEY: string;
   RUNPOD_EMULATOR_URL: string;
+  RUNPOD_API_KEY: string;
   PGPOD_WEBHOOK_SECRET: string;
+}
+
+export interface CeilingSizes {
+  /** Offered rate of the first probe, jobs/s; doubled while probes pass. */
+  startRate: number;
+  /** No probe offers more than this. */
+  maxRate: number;
+  /** Seconds each probe inserts for. */
+  probeSeconds: number;
+  /** Bisections between the last passing and the first failing rate. */
+  bisections: number;
+  /** Independent searches, each from startRate. */
+  searches: number;
+  /** Runs at half the ceiling, for the insert → /run latency. */
+  halfCeilingRuns: number;
+  /** RunPod endpoints the jobs are spread over (RunPod allows 100 /run per second each). */
+  endpoints: number;
 }
 
 export interface Sizes {
   /** Concurrent clients for single-row inserts. */
   concurrency: number;
-  /** Jobs per step in the physical, queue-core and peer sections. */
+  /** Jobs each system processes per round in the queue section (enqueued one call at a time, then the rest in one call). */
   jobs: number;
-  /** End to end: jobs inserted per second, for this many seconds. */
-  e2eRate: number;
-  e2eSeconds: number;
+  /** How many of them are enqueued one call at a time. */
+  singleRowJobs: number;
+  /** Rows per round in the physical reference. */
+  physicalRows: number;
+  /** Rounds of every repeated measurement; systems take turns within a round. */
+  rounds: number;
+  /** Longest a worker process may take to process one step's jobs. */
+  drainTimeoutS: number;
+  ceiling: CeilingSizes;
   /** Queue depths at which claim time is measured. */
   depths: number[];
-  /** Claims timed at each depth. */
+  /** Claims timed at each depth, per round. */
   claimsPerDepth: number;
   /** Size of the base64 output posted to the webhook, in MiB. */
   webhookMiB: number;
-  /** Longest a peer worker may take to drain its queue. */
-  drainTimeoutS: number;
-  /** Interval of the dispatch cron the end-to-end section plays (Supabase: 10 s). */
+  /** Interval of the dispatch cron the HTTP section plays (Supabase: 10 s). */
   cronEveryS: number;
   /** Longest the scale section spends filling the queue. */
   loadBudgetS: number;
@@ -39,27 +61,31 @@ export interface Sizes {
 
 export const fullSizes: Sizes = {
   concurrency: 8,
-  jobs: 5000,
-  e2eRate: 30,
-  e2eSeconds: 10,
+  jobs: 50_000,
+  singleRowJobs: 10_000,
+  physicalRows: 10_000,
+  rounds: 3,
+  drainTimeoutS: 180,
+  ceiling: { startRate: 50, maxRate: 1600, probeSeconds: 8, bisections: 2, searches: 3, halfCeilingRuns: 3, endpoints: 8 },
   depths: [1_000, 100_000, 1_000_000],
   claimsPerDepth: 10,
   webhookMiB: 20,
-  drainTimeoutS: 10,
   cronEveryS: 10,
-  loadBudgetS: 90,
+  loadBudgetS: 120,
   variantMegapixels: [0.5, 1, 1.5, 2, 4],
 };
 
 export const quickSizes: Sizes = {
   concurrency: 8,
-  jobs: 1000,
-  e2eRate: 20,
-  e2eSeconds: 5,
-  depths: [1_000, 10_000, 100_000],
-  claimsPerDepth: 10,
+  jobs: 3_000,
+  singleRowJobs: 1_000,
+  physicalRows: 2_000,
+  rounds: 3,
+  drainTimeoutS: 60,
+  ceiling: { startRate: 50, maxRate: 800, probeSeconds: 3, bisections: 1, searches: 1, halfCeilingRuns: 1, endpoints: 8 },
+  depths: [1_000, 10_000, 50_000],
+  claimsPerDepth: 5,
   webhookMiB: 20,
-  drainTimeoutS: 10,
   cronEveryS: 10,
   loadBudgetS: 10,
   variantMegapixels: [1, 2],
@@ -77,9 +103,18 @@ export interface BenchContext {
   log: (line: string) => void;
 }
 
+export const databaseUrl = (env: BenchEnv, database?: string) =>
+  database ? env.SUPABASE_DB_URL.replace(/\/[^/]*$/, `/${database}`) : env.SUPABASE_DB_URL;
+
 export function connect(env: BenchEnv, max = 1, database?: string): Sql {
-  const url = database ? env.SUPABASE_DB_URL.replace(/\/[^/]*$/, `/${database}`) : env.SUPABASE_DB_URL;
-  return postgres(url, { max, onnotice: () => {} });
+  return postgres(databaseUrl(env, database), { max, onnotice: () => {} });
+}
+
+/** Opens every connection of a pool before anything is timed on it. */
+export async function warm(sql: Sql, connections: number): Promise<void> {
+  const conns = await Promise.all(Array.from({ length: connections }, () => sql.reserve()));
+  await Promise.all(conns.map((c) => c`select 1`));
+  for (const c of conns) c.release();
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -90,9 +125,14 @@ export async function createUser(sql: Sql): Promise<string> {
   return user.id;
 }
 
-/** Removes an endpoint with its jobs, runs and queue. */
+/**
+ * Removes an endpoint with its jobs, runs and queue. Its runs are locked
+ * first, as pgpod's own functions lock runs before jobs, so a webhook still
+ * recording one of them cannot deadlock with the removal.
+ */
 export async function dropEndpoint(sql: Sql, name: string): Promise<void> {
   await sql.begin(async (tx) => {
+    await tx`select id from pgpod.runs where endpoint = ${name} order by id for update`;
     await tx`delete from pgpod.jobs where endpoint = ${name}`;
     await tx`delete from pgpod.runs where endpoint = ${name}`;
     await tx`delete from pgpod.endpoints where name = ${name}`;
@@ -111,6 +151,7 @@ export async function createEndpoint(sql: Sql, name: string, apiBase: string, ru
 /**
  * Runs `total` calls of `work` over `clients` reserved connections, each
  * prepared by `setup` (e.g. to act as a user). Calls are handed out in order.
+ * Answers the milliseconds the calls took, connecting and setup excluded.
  */
 export async function concurrently(
   sql: Sql,
@@ -118,14 +159,16 @@ export async function concurrently(
   total: number,
   work: (conn: postgres.ReservedSql, index: number) => Promise<unknown>,
   setup: (conn: postgres.ReservedSql) => Promise<unknown> = () => Promise.resolve(),
-): Promise<void> {
+): Promise<number> {
   const conns = await Promise.all(Array.from({ length: clients }, () => sql.reserve()));
   try {
     await Promise.all(conns.map(setup));
     let next = 0;
+    const started = performance.now();
     await Promise.all(conns.map(async (conn) => {
       for (let i = next++; i < total; i = next++) await work(conn, i);
     }));
+    return performance.now() - started;
   } finally {
     for (const conn of conns) {
       await conn`reset role`.catch(() => undefined);

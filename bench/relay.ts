@@ -1,7 +1,7 @@
 // A pass-through between pgpod and the RunPod emulator that notes when each
 // run's /run call and webhook arrive. It rewrites the webhook URL of every
 // /run body to come back through here, then forwards both requests unchanged
-// in substance. Only the end-to-end section uses it, to time "webhook
+// in substance. The HTTP section uses it, to time "/run received" and "webhook
 // received" without touching the functions.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 

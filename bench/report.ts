@@ -1,6 +1,6 @@
 // Shared by every bench section: timing, statistics, and the Markdown/JSON
 // shape of a result. Sections return data; only run.ts prints and writes.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export type Cell = string | number | null;
@@ -17,6 +17,8 @@ export interface SectionResult {
   settings: Record<string, string | number | boolean>;
   tables: Table[];
   notes: string[];
+  /** Repeated measurements by name, for the targets table and for reading the JSON. */
+  figures: Record<string, Summary>;
 }
 
 export interface RunMeta {
@@ -24,8 +26,40 @@ export interface RunMeta {
   machine: string;
   node: string;
   postgres: string;
+  /** The real pgmq extension (with its version) or the SQL stand-in. */
+  pgmq: string;
+  /** Versions of the peers and of the runtime the Edge Functions run on. */
+  versions: Record<string, string>;
+  /** `git rev-parse HEAD`, with "+changes" when the tree had uncommitted changes. */
+  commit: string;
   mode: "full" | "quick" | "smoke";
   durationS: number;
+}
+
+/** The median and range of a measurement repeated in several rounds. */
+export interface Summary {
+  median: number | null;
+  min: number | null;
+  max: number | null;
+  samples: number[];
+}
+
+export function summarize(samples: number[]): Summary {
+  const finite = samples.filter((v) => Number.isFinite(v));
+  return {
+    median: median(finite),
+    min: finite.length > 0 ? Math.min(...finite) : null,
+    max: finite.length > 0 ? Math.max(...finite) : null,
+    samples: finite,
+  };
+}
+
+/** "median (min–max)", or the one value when there is a single sample. */
+export function spread(summary: Summary, format: (v: number | null) => string | number | null = round): string {
+  if (summary.median === null) return "–";
+  const mid = String(format(summary.median));
+  if (summary.samples.length < 2) return mid;
+  return `${mid} (${format(summary.min)}–${format(summary.max)})`;
 }
 
 export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -46,10 +80,12 @@ export function percentile(values: number[], p: number): number | null {
 
 export const median = (values: number[]) => percentile(values, 50);
 
+export const times = (ratio: number | null) => (ratio === null || !Number.isFinite(ratio) ? "n/a" : `${ratio.toFixed(2)}×`);
+
 /** a/b as "1.23×", or "n/a" when either side is missing. */
 export function ratio(a: number | null, b: number | null): string {
   if (a === null || b === null || b === 0) return "n/a";
-  return `${(a / b).toFixed(2)}×`;
+  return times(a / b);
 }
 
 /** Rounds for reading: three significant digits below 100, whole numbers above. */
@@ -81,23 +117,34 @@ export function markdownSection(section: SectionResult): string {
   return parts.join("\n");
 }
 
+export function metaLine(meta: RunMeta): string {
+  const versions = Object.entries(meta.versions).map(([name, version]) => `${name} ${version}`).join(", ");
+  return `Machine: ${meta.machine}; Node ${meta.node}; ${meta.postgres}; pgmq: ${meta.pgmq}; ${versions}; ` +
+    `commit ${meta.commit}; mode ${meta.mode}; took ${meta.durationS} s.`;
+}
+
 export function markdownReport(meta: RunMeta, sections: SectionResult[]): string {
   return [
     `# pgpod benchmark, ${meta.date}`,
     "",
-    `Machine: ${meta.machine}; Node ${meta.node}; ${meta.postgres}; mode ${meta.mode}; took ${meta.durationS} s.`,
+    metaLine(meta),
     ...sections.flatMap((s) => ["", markdownSection(s)]),
     "",
   ].join("\n");
 }
 
-/** Writes <dir>/<date>.json and .md (the date to the minute, so two runs a day both stay). */
+/**
+ * Writes <dir>/<date>-<mode>.json and .md, never over an earlier run: a
+ * second run in the same minute gets a numbered name.
+ */
 export function writeResults(dir: string, meta: RunMeta, sections: SectionResult[]): { json: string; md: string } {
   mkdirSync(dir, { recursive: true });
-  const stem = join(dir, meta.date.replace(/:/g, "-"));
+  const base = join(dir, `${meta.date.replace(/:/g, "-")}-${meta.mode}`);
+  let stem = base;
+  for (let n = 2; existsSync(`${stem}.json`) || existsSync(`${stem}.md`); n++) stem = `${base}-${n}`;
   const json = `${stem}.json`;
   const md = `${stem}.md`;
-  writeFileSync(json, `${JSON.stringify({ meta, sections }, null, 2)}\n`);
-  writeFileSync(md, markdownReport(meta, sections));
+  writeFileSync(json, `${JSON.stringify({ meta, sections }, null, 2)}\n`, { flag: "wx" });
+  writeFileSync(md, markdownReport(meta, sections), { flag: "wx" });
   return { json, md };
 }

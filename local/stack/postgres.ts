@@ -124,7 +124,8 @@ export function initCluster(c: Cluster, superuser = "postgres"): void {
 # pgpod local stack
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '${socketDir(c)}'
-shared_preload_libraries = 'pg_cron'
+# pg_stat_statements as on Supabase; npm run bench reads server time per step from it
+shared_preload_libraries = 'pg_cron, pg_stat_statements'
 cron.database_name = 'postgres'
 cron.use_background_workers = on
 max_worker_processes = 32

@@ -2,10 +2,12 @@
 // shared test stack, checking the shape of what it reports (never its speed).
 import { describe, expect, it } from "vitest";
 import type { BenchContext } from "../../bench/context.ts";
-import { markdownReport, markdownSection, markdownTable, percentile, ratio, type SectionResult, writeResults } from "../../bench/report.ts";
-import { machine, runSections } from "../../bench/run.ts";
+import { markdownReport, markdownSection, markdownTable, percentile, ratio, type SectionResult, spread, summarize, writeResults } from "../../bench/report.ts";
+import { steadyRate } from "../../bench/worker-process.ts";
+import { runMeta, runSections } from "../../bench/run.ts";
+import { gitCommit } from "../../bench/versions.ts";
 import { stack } from "../support/stack.ts";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -14,12 +16,14 @@ const ctx: BenchContext = {
   sizes: {
     concurrency: 2,
     jobs: 20,
-    e2eRate: 4,
-    e2eSeconds: 1,
+    singleRowJobs: 10,
+    physicalRows: 20,
+    rounds: 2,
+    drainTimeoutS: 20,
+    ceiling: { startRate: 4, maxRate: 8, probeSeconds: 1, bisections: 1, searches: 1, halfCeilingRuns: 1, endpoints: 2 },
     depths: [50, 200],
     claimsPerDepth: 2,
     webhookMiB: 1,
-    drainTimeoutS: 3,
     cronEveryS: 1,
     loadBudgetS: 5,
     variantMegapixels: [0.05],
@@ -30,7 +34,7 @@ const ctx: BenchContext = {
 };
 
 function expectWellFormed(section: SectionResult) {
-  expect(section.title).toMatch(/^\d\. /);
+  expect(section.title).toMatch(/^(\d\. |Targets$)/);
   expect(Object.keys(section.settings).length).toBeGreaterThan(0);
   expect(section.tables.length).toBeGreaterThan(0);
   for (const table of section.tables) {
@@ -43,36 +47,51 @@ function expectWellFormed(section: SectionResult) {
 }
 
 describe("bench smoke", () => {
-  it("runs every section and reports well-formed tables, Markdown and JSON", { timeout: 60_000 }, async () => {
+  it("runs every section and reports well-formed tables, Markdown and JSON", { timeout: 120_000 }, async () => {
     const sections = await runSections(ctx);
-    expect(sections.map((s) => s.id)).toEqual(["physical", "queue-core", "peers", "end-to-end", "scale", "image-variants"]);
+    expect(sections.map((s) => s.id)).toEqual(["targets", "physical", "queue", "writes", "http", "scale", "webhook-memory", "image-variants"]);
     for (const section of sections) expectWellFormed(section);
 
-    const peers = sections.find((s) => s.id === "peers")!;
-    expect(peers.tables[0].rows.map((r) => String(r[0]))).toEqual([
-      "pgpod (section 2)",
-      "graphile-worker 0.18.0 (default)",
-      "graphile-worker 0.18.0 (best)",
-      "pg-boss 12.35.0 (default)",
-      "pg-boss 12.35.0 (best)",
-    ]);
-    for (const row of peers.tables[0].rows) expect(String(row[5])).toMatch(/^\d+\.\d\d×$/);
+    // Every target found its figure (whatever its value).
+    const targets = sections[0].tables[0];
+    expect(targets.rows).toHaveLength(7);
+    for (const row of targets.rows) expect(["met", "not met"]).toContain(row[3]);
 
-    const e2e = sections.find((s) => s.id === "end-to-end")!;
-    expect(e2e.tables[0].rows[0][1]).toBe(4);
+    const queue = sections.find((s) => s.id === "queue")!;
+    expect(queue.tables[0].rows.map((r) => String(r[0]))).toEqual(["pgpod", "graphile-worker 0.18.0 (best)", "pg-boss 12.35.0 (tuned)"]);
+    // Each system's figures have one sample per round.
+    expect(queue.figures["pgpod.enqueue_single_per_s"].samples).toHaveLength(2);
+    expect(queue.figures["graphile-worker.process_with_startup_per_s"].samples).toHaveLength(2);
+    expect(queue.figures["ratio.enqueue_bulk_vs_best_peer"].samples).toHaveLength(2);
 
-    const memory = sections.find((s) => s.id === "scale")!.tables[1].rows[0];
-    expect(memory[2]).toBe(200);
-    expect(memory[3]).toBe("yes");
+    const writes = sections.find((s) => s.id === "writes")!;
+    for (const key of ["pgpod", "graphile-worker", "pg-boss"]) expect(writes.figures[`${key}.rows_per_job`].median).toBeGreaterThan(0);
+    expect(writes.figures["pgpod.server_ms_per_job.claim_runs"].samples).toHaveLength(2);
+
+    const http = sections.find((s) => s.id === "http")!;
+    // Jobs went all the way through (how many in time depends on the shared machine).
+    const probes = http.tables[1].rows;
+    expect(probes.at(-1)![0]).toBe("half ceiling");
+    expect(probes.reduce((n, row) => n + Number(row[4]), 0)).toBeGreaterThan(0);
+    for (const row of probes) expect(["pass", "fail"]).toContain(row[10]);
+
+    const memory = sections.find((s) => s.id === "webhook-memory")!.tables[0].rows;
+    expect(memory).toHaveLength(2);
+    for (const row of memory) expect(row.slice(2, 4)).toEqual([200, "yes"]);
 
     const dir = mkdtempSync(join(tmpdir(), "pgpod-bench-"));
     try {
-      const meta = { date: "2026-01-01T00:00Z", machine: machine(), node: process.version, postgres: "PostgreSQL 15", mode: "smoke" as const, durationS: 1 };
+      const meta = { ...(await runMeta(ctx, "smoke", 1, gitCommit())), date: "2026-01-01T00:00Z" };
+      expect(meta.pgmq).toMatch(/^(real extension|local stand-in)/);
       const written = writeResults(dir, meta, sections);
-      expect(JSON.parse(readFileSync(written.json, "utf8"))).toEqual({ meta, sections });
+      expect(JSON.parse(readFileSync(written.json, "utf8"))).toEqual(JSON.parse(JSON.stringify({ meta, sections })));
       const md = readFileSync(written.md, "utf8");
       expect(md).toBe(markdownReport(meta, sections));
       for (const section of sections) expect(md).toContain(markdownSection(section));
+      // A second run in the same minute gets files of its own.
+      const again = writeResults(dir, meta, sections);
+      expect(again.json).not.toBe(written.json);
+      expect(readdirSync(dir)).toHaveLength(4);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -85,5 +104,17 @@ describe("bench smoke", () => {
     expect(ratio(3, 2)).toBe("1.50×");
     expect(ratio(null, 2)).toBe("n/a");
     expect(ratio(1, 0)).toBe("n/a");
+  });
+
+  it("summarises rounds as median and range, and times the steady part of a step", () => {
+    const s = summarize([3, 1, Number.NaN, 2]);
+    expect(s).toEqual({ median: 2, min: 1, max: 3, samples: [3, 1, 2] });
+    expect(spread(s)).toBe("2 (1–3)");
+    expect(spread(summarize([5]))).toBe("5");
+    expect(spread(summarize([]))).toBe("–");
+    const marks = Array.from({ length: 11 }, (_, k) => ({ count: k * 100, at: 1000 + k * 50 }));
+    // 800 jobs between the 10 % and 90 % marks, 400 ms apart.
+    expect(steadyRate(marks)).toBe(2000);
+    expect(steadyRate([...marks.slice(0, 9), null, null])).toBeNull();
   });
 });
