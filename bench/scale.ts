@@ -1,6 +1,6 @@
-// Section 5: does claiming get slower as the queue grows? The queue is filled
-// to each depth in turn, and at each depth claim_runs (each followed by
-// mark_submitted, as the dispatcher does) is timed in several rounds.
+// Section 5: does claiming get slower as the queue grows? One endpoint per
+// depth is filled, then the depths take turns in each round: claim_runs, each
+// followed by mark_submitted as the dispatcher does, timed at every depth.
 import { type BenchContext, connect, createEndpoint, createUser, dropEndpoint, dispatcherNote, sharedStackNote, type Sql, withDispatcherUnreachable } from "./context.ts";
 import { runsPerClaim } from "./pgpod-queue.ts";
 import { median, percentile, round, type SectionResult, spread, summarize, type Summary, times, timed } from "./report.ts";
@@ -46,53 +46,50 @@ async function queuedCount(sql: Sql, endpoint: string): Promise<number> {
   return n;
 }
 
-async function claimAtDepths(ctx: BenchContext, sql: Sql, endpoint: string, loadBudgetMs: number): Promise<{ results: DepthResult[]; cappedAt?: number }> {
+/** One endpoint per depth, so the depths can take turns within each round. */
+const endpointFor = (target: number) => `bench_scale_${target}`;
+
+async function claimAtDepths(ctx: BenchContext, sql: Sql, loadBudgetMs: number): Promise<{ results: DepthResult[]; cappedAt?: number }> {
   const { depths, rounds, claimsPerDepth } = ctx.sizes;
   const results: DepthResult[] = [];
   const loadStarted = performance.now();
   const ownerId = await createUser(sql);
-  // Untimed claims first: Postgres plans a function's statements afresh for
-  // their first five executions on a connection, which no depth should pay for.
-  await fillQueue(sql, endpoint, ownerId, warmUpClaims);
-  for (let i = 0; i < warmUpClaims; i++) await sql`select pgpod.claim_runs(${endpoint}, 1)`;
-  let depth = 0;
+  let cappedAt: number | undefined;
   for (const target of depths) {
-    const loadStart = performance.now();
-    let outOfTime = false;
-    // Each timed claim takes runsPerClaim off the queue: fill for them too, so the depth holds.
-    const claimedHere = rounds * claimsPerDepth * runsPerClaim;
-    while (depth < target + claimedHere) {
-      if (performance.now() - loadStarted > loadBudgetMs) {
-        outOfTime = true;
-        break;
-      }
-      const rows = Math.min(loadChunk, target + claimedHere - depth);
-      await fillQueue(sql, endpoint, ownerId, rows);
-      depth += rows;
+    if (performance.now() - loadStarted > loadBudgetMs) {
+      cappedAt = target;
+      break;
     }
+    const endpoint = await createEndpoint(sql, endpointFor(target), "http://127.0.0.1:9/v2");
+    const loadStart = performance.now();
+    // Each timed claim takes runsPerClaim off the queue: fill for them (and the warm-up) too, so the depth holds.
+    const rows = target + rounds * claimsPerDepth * runsPerClaim + warmUpClaims;
+    for (let filled = 0; filled < rows; filled += loadChunk) await fillQueue(sql, endpoint, ownerId, Math.min(loadChunk, rows - filled));
     // What autovacuum keeps doing while a real queue grows; without it, autovacuum starts on the freshly loaded tables during the timed claims.
-    await sql.unsafe(`vacuum (analyze) pgpod.jobs, pgmq.q_pgpod_${endpoint}`);
-    const loadS = (performance.now() - loadStart) / 1000;
-    depth = await queuedCount(sql, endpoint);
-    ctx.log(`scale: ${depth} messages queued (target ${target}), timing ${rounds} rounds of ${claimsPerDepth} claims`);
-    const claimMs: number[][] = [];
-    const markMs: number[] = [];
-    for (let r = 0; r < rounds; r++) {
+    await sql.unsafe(`vacuum (analyze) pgmq.q_pgpod_${endpoint}`);
+    // Untimed claims first: Postgres plans a function's statements afresh for
+    // their first five executions on a connection, which no depth should pay for.
+    for (let i = 0; i < warmUpClaims; i++) await sql`select pgpod.claim_runs(${endpoint}, 1)`;
+    const depth = await queuedCount(sql, endpoint);
+    ctx.log(`scale: ${depth} messages queued for depth ${target}`);
+    results.push({ target, depth, loadS: (performance.now() - loadStart) / 1000, claimMs: [], markMs: [] });
+  }
+  await sql`vacuum (analyze) pgpod.jobs`;
+  for (let r = 1; r <= rounds; r++) {
+    ctx.log(`scale round ${r}/${rounds}: ${claimsPerDepth} claims at each depth`);
+    for (const d of results) {
       const roundMs: number[] = [];
       for (let i = 0; i < claimsPerDepth; i++) {
         const claim = await timed(() => sql<{ run_id: string; attempt: number }[]>`
-          select run_id, attempt from pgpod.claim_runs(${endpoint}, ${runsPerClaim})`);
+          select run_id, attempt from pgpod.claim_runs(${endpointFor(d.target)}, ${runsPerClaim})`);
         roundMs.push(claim.ms);
         const submissions = claim.value.map((c) => ({ run_id: Number(c.run_id), attempt: c.attempt, runpod_job_id: `bench-${c.run_id}` }));
-        markMs.push((await timed(() => sql`select pgpod.mark_submitted(${sql.json(submissions)})`)).ms);
+        d.markMs.push((await timed(() => sql`select pgpod.mark_submitted(${sql.json(submissions)})`)).ms);
       }
-      claimMs.push(roundMs);
+      d.claimMs.push(roundMs);
     }
-    results.push({ target, depth, loadS, claimMs, markMs });
-    depth = await queuedCount(sql, endpoint);
-    if (outOfTime) return { results, cappedAt: target };
   }
-  return { results };
+  return { results, cappedAt };
 }
 
 export async function scale(ctx: BenchContext): Promise<SectionResult> {
@@ -100,10 +97,9 @@ export async function scale(ctx: BenchContext): Promise<SectionResult> {
   const sql = connect(ctx.env, 2);
   let depths: Awaited<ReturnType<typeof claimAtDepths>>;
   try {
-    const endpoint = await createEndpoint(sql, "bench_scale", "http://127.0.0.1:9/v2");
-    depths = await withDispatcherUnreachable(ctx, sql, () => claimAtDepths(ctx, sql, endpoint, loadBudgetS * 1000));
+    depths = await withDispatcherUnreachable(ctx, sql, () => claimAtDepths(ctx, sql, loadBudgetS * 1000));
     // The bench's own stack is thrown away next; a shared one gets its rows back.
-    if (!ctx.exclusive) await dropEndpoint(sql, endpoint);
+    if (!ctx.exclusive) for (const d of depths.results) await dropEndpoint(sql, endpointFor(d.target));
   } finally {
     await sql.end({ timeout: 5 });
   }
@@ -117,12 +113,12 @@ export async function scale(ctx: BenchContext): Promise<SectionResult> {
   for (const d of depths.results) figures[`scale.claim_ms.${d.target}`] = roundMedians(d);
   const notes = [
     ctx.exclusive ? dispatcherNote : sharedStackNote,
-    `Depth = messages visible in the endpoint's pgmq queue before the timed claims (${rounds} rounds of ${claimsPerDepth} claim_runs of ${runsPerClaim} runs, each followed by mark_submitted, as the dispatcher does), after ${warmUpClaims} untimed warm-up claims on the same connection.`,
-    "The queue is filled with generate_series inserts into pgpod.jobs (triggers off) and the endpoint's pgmq table, then VACUUM (ANALYZE)d, as autovacuum keeps a queue that grew over time.",
+    `Each depth is an endpoint of its own, its pgmq queue filled before any claim is timed; in each of ${rounds} rounds every depth takes its turn of ${claimsPerDepth} claim_runs of ${runsPerClaim} runs, each followed by mark_submitted as the dispatcher does, after ${warmUpClaims} untimed warm-up claims. Depth = messages visible before the timed claims.`,
+    "Queues are filled with generate_series inserts into pgpod.jobs (triggers off) and the endpoint's pgmq table, then VACUUM (ANALYZE)d, as autovacuum keeps a queue that grew over time.",
     `Largest vs smallest depth = the ratio of the two depths' claim medians within each round; median (min–max) over rounds. Largest depth reached: ${last.depth}.`,
   ];
   if (depths.cappedAt !== undefined) {
-    notes.push(`Loading stopped at ${last.depth} messages: ${depths.cappedAt} did not fit the ${loadBudgetS} s loading budget on this machine.`);
+    notes.push(`Depth ${depths.cappedAt} and above were not loaded: they did not fit the ${loadBudgetS} s loading budget on this machine.`);
   }
   return {
     id: "scale",
