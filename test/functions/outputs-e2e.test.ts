@@ -1,7 +1,7 @@
 // Jobs through the real functions (Deno, behind the gateway), a RunPod
 // emulator and Storage: every output shape of the worker contract ends as
 // files in Storage and references in the job row.
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createEndpoint, createUser, download, env, scriptedWorker, settle, sql, startEmulator, submit, uniqueName, worker } from "./harness.ts";
@@ -65,6 +65,25 @@ describe("output files end to end", () => {
     expect(stored.status).toBe(200);
     expect(stored.type).toBe("image/png");
     expect(stored.bytes.equals(png)).toBe(true);
+  });
+
+  it("stores several files of one body intact, large and small, each decoded into its own part of the body's buffer", async () => {
+    // over 64 KiB of base64 each for the first and the data: URI, so they are cut out of the body's bytes
+    const contents = [randomBytes(120_000), randomBytes(1_000), randomBytes(90_000), randomBytes(50_001)];
+    const { id } = await submit(single.name, {
+      output: {
+        files: [
+          { filename: "a.bin", content_type: "application/octet-stream", data: contents[0].toString("base64") },
+          { filename: "b.bin", content_type: "application/octet-stream", data: contents[1].toString("base64url") },
+          { filename: "c.bin", data: `data:application/octet-stream;base64,${contents[2].toString("base64")}` },
+          { filename: "d.bin", content_type: "application/octet-stream", data: contents[3].toString("base64").replace(/.{76}/g, "$&\n") },
+        ],
+      },
+    }, owner);
+    expect((await settle(id)).status).toBe("succeeded");
+    const refs = await jobFiles(id);
+    expect(refs.map((r) => [r.filename, r.size, r.sha256])).toEqual(contents.map((c, i) => [`${"abcd"[i]}.bin`, c.length, sha(c)]));
+    for (const [i, r] of refs.entries()) expect((await download(r.bucket, r.path)).bytes.equals(contents[i])).toBe(true);
   });
 
   it("stores data: URIs with their declared type, and names unnamed files by index", async () => {

@@ -4,6 +4,7 @@ import {
   contentTypeFor,
   decodeBase64,
   decodeDataUri,
+  reusing,
   safeFilename,
   splitOutput,
   withoutFileBytes,
@@ -132,6 +133,26 @@ describe("file names and types", () => {
     const wrapped = bytes.toString("base64").replace(/.{76}/g, "$&\n");
     expect(Buffer.from(decodeBase64(wrapped, "x")).equals(bytes)).toBe(true);
     expect(Buffer.from(decodeBase64(bytes.toString("base64").replace(/=+$/, ""), "x")).equals(bytes)).toBe(true);
+  });
+
+  it("decodes into consecutive pieces of a spare buffer, then into fresh ones once it is used up, each file intact", () => {
+    const spare = new Uint8Array(16).fill(0xee);
+    const allocate = reusing(spare);
+    const split = splitOutput({
+      files: [
+        { filename: "a.bin", data: Buffer.from("abcdef").toString("base64") },
+        { filename: "b.bin", data: Buffer.from("ghi").toString("base64url") },
+        `data:;base64,${Buffer.from("jklmnopqr").toString("base64")}`,
+      ],
+    }, allocate);
+    const bytes = split.files.map((f) => (f.source as { bytes: Uint8Array }).bytes);
+    expect(bytes.map(text)).toEqual(["abcdef", "ghi", "jklmnopqr"]);
+    // a and b share the spare buffer, side by side; c did not fit in what was left
+    expect(bytes[0].buffer).toBe(spare.buffer);
+    expect(bytes[1].buffer).toBe(spare.buffer);
+    expect(bytes[1].byteOffset).toBeGreaterThanOrEqual(bytes[0].byteOffset + bytes[0].byteLength);
+    expect(bytes[2].buffer).not.toBe(spare.buffer);
+    expect(() => decodeBase64("%%%", "x", reusing(spare))).toThrow("x is not valid base64");
   });
 
   it("decodes data: URIs with and without base64", () => {

@@ -9,7 +9,7 @@ import { sha256Hex } from "./digest.ts";
 import { OutputError } from "./errors.ts";
 import { mapLimited } from "./http.ts";
 import { detectedContentType, isActiveContentType, storableContentType } from "./content-type.ts";
-import { type FileRef, normaliseContentType, type OutputFile, splitOutput, withoutFileBytes } from "./outputs.ts";
+import { type Allocate, type FileRef, freshBytes, normaliseContentType, type OutputFile, splitOutput, withoutFileBytes } from "./outputs.ts";
 import type { CompletedFile, CompleteSummary, Delivery, PgpodDb, RunContext, RunJob } from "./db.ts";
 import type { RunpodResult } from "./schemas.ts";
 import { type UrlSettings, withResultUrls } from "./result-urls.ts";
@@ -83,12 +83,19 @@ interface DeliverySettings {
 }
 
 /** Stores one job's files (and their variants); an unusable output becomes that job's error. */
-async function storeJobOutput(deps: CompletionDeps, ctx: RunContext, delivery: () => Promise<DeliverySettings>, job: RunJob, output: unknown): Promise<JobResult> {
+async function storeJobOutput(
+  deps: CompletionDeps,
+  ctx: RunContext,
+  delivery: () => Promise<DeliverySettings>,
+  job: RunJob,
+  output: unknown,
+  allocate: Allocate,
+): Promise<JobResult> {
   // Checked before any file is stored: nothing of an output Postgres refuses is kept.
   const shape = unstorableShape(output);
   if (shape) return { job, error: `pgpod: output refused: ${shape}` };
   try {
-    const split = splitOutput(output);
+    const split = splitOutput(output, allocate);
     const keepsImageBytes = async () => (await delivery()).variants !== null;
     const stored = await mapLimited(split.files, uploadParallelism, (file) => storeFile(deps, ctx, job, file, keepsImageBytes));
     const settings = stored.length === 0 ? null : await delivery();
@@ -187,8 +194,8 @@ export function deliveryWithoutFiles(runId: string, attempt: number, result: Run
   return storable({ runId, attempt, result: recorded, files: [] });
 }
 
-/** Stores the result's output files and returns the delivery that records them. */
-export async function storedDelivery(deps: CompletionDeps, ctx: RunContext, result: RunpodResult): Promise<Delivery> {
+/** Stores the result's output files and returns the delivery that records them; `allocate` gives the decoded files their memory. */
+export async function storedDelivery(deps: CompletionDeps, ctx: RunContext, result: RunpodResult, allocate: Allocate = freshBytes): Promise<Delivery> {
   if (result.status !== "COMPLETED" || result.output === undefined || result.output === null) {
     return deliveryWithoutFiles(ctx.runId, ctx.attempt, result);
   }
@@ -205,7 +212,7 @@ export async function storedDelivery(deps: CompletionDeps, ctx: RunContext, resu
   const jobResults: JobResult[] = [];
   for (const item of perJobOutputs(ctx, result.output)) {
     jobResults.push(
-      item.error !== undefined ? { job: item.job, error: item.error } : await storeJobOutput(deps, ctx, delivery, item.job, item.output),
+      item.error !== undefined ? { job: item.job, error: item.error } : await storeJobOutput(deps, ctx, delivery, item.job, item.output, allocate),
     );
   }
   const files: CompletedFile[] = jobResults.flatMap((r) => "files" in r ? r.files.map((f) => ({ job_id: r.job.job_id, ...f })) : []);

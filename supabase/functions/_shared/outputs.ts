@@ -100,38 +100,54 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const base64Url = /^[A-Za-z0-9_-]*$/;
 
-/** A plain Uint8Array view of a Buffer, without copying. */
-function bytesOf(buffer: Buffer): Uint8Array {
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+/** Where decoded file bytes are written; the bytes handed out are only ever written by the decoder. */
+export type Allocate = (size: number) => Uint8Array;
+
+export const freshBytes: Allocate = (size) => new Uint8Array(size);
+
+/**
+ * Hands out consecutive pieces of `spare`, then fresh buffers once it is used
+ * up. The webhook decodes files into its request body's buffer once the body
+ * is parsed: that buffer is already resident and would otherwise wait for a
+ * garbage collection, and base64 decodes to less than its own length.
+ */
+export function reusing(spare: Uint8Array): Allocate {
+  let used = 0;
+  return (size) => {
+    if (used + size > spare.byteLength) return freshBytes(size);
+    used += size;
+    return spare.subarray(used - size, used);
+  };
 }
 
 /** Characters decoded at a time (whole 4-character groups): the runtime copies each piece before decoding it. */
 const base64PieceChars = 1024 * 1024;
 
 /** Decodes piece by piece into one buffer, so a file of tens of MB never has a second copy of its text. */
-function decodePieces(text: string, encoding: "base64" | "base64url"): Uint8Array {
-  const bytes = Buffer.alloc(Buffer.byteLength(text, encoding));
+function decodePieces(text: string, encoding: "base64" | "base64url", allocate: Allocate): Uint8Array {
+  const room = allocate(Buffer.byteLength(text, encoding));
+  const bytes = Buffer.from(room.buffer, room.byteOffset, room.byteLength);
   let written = 0;
   for (let at = 0; at < text.length; at += base64PieceChars) {
     written += bytes.write(text.slice(at, at + base64PieceChars), written, bytes.length - written, encoding);
   }
-  return bytesOf(bytes.subarray(0, written));
+  return room.subarray(0, written);
 }
 
-export function decodeBase64(text: string, what: string): Uint8Array {
+export function decodeBase64(text: string, what: string, allocate: Allocate = freshBytes): Uint8Array {
   // Line-wrapped base64 is valid; a copy without the breaks is made only when there are some.
   const compact = /\s/.test(text) ? text.replace(/\s+/g, "") : text;
   if (compact.length === 0) throw new OutputError(`${what} is empty`);
   if (base64.test(compact)) {
     if (compact.length % 4 === 1) throw new OutputError(`${what} is not valid base64`);
-    return decodePieces(compact, "base64");
+    return decodePieces(compact, "base64", allocate);
   }
-  if (base64Url.test(compact)) return decodePieces(compact, "base64url");
+  if (base64Url.test(compact)) return decodePieces(compact, "base64url", allocate);
   throw new OutputError(`${what} is not valid base64`);
 }
 
 /** `data:[<type>][;base64],<data>` as bytes plus the declared type. */
-export function decodeDataUri(uri: string, what: string): { bytes: Uint8Array; contentType: string | undefined } {
+export function decodeDataUri(uri: string, what: string, allocate: Allocate = freshBytes): { bytes: Uint8Array; contentType: string | undefined } {
   const comma = uri.indexOf(",");
   const match = comma < 0 ? null : /^data:([^,]*)$/i.exec(uri.slice(0, comma));
   if (!match) throw new OutputError(`${what} is not a valid data: URI`);
@@ -140,7 +156,7 @@ export function decodeDataUri(uri: string, what: string): { bytes: Uint8Array; c
   const data = uri.slice(comma + 1);
   let bytes: Uint8Array;
   if (isBase64) {
-    bytes = decodeBase64(data, what);
+    bytes = decodeBase64(data, what, allocate);
   } else {
     try {
       bytes = new TextEncoder().encode(decodeURIComponent(data));
@@ -171,11 +187,11 @@ function urlFilename(url: string): string | undefined {
 }
 
 /** One entry of output.files (or of a Replicate-style array) as a file to store. */
-function fileEntry(entry: unknown, index: number): Omit<OutputFile, "filename"> & { rawName: unknown } {
+function fileEntry(entry: unknown, index: number, allocate: Allocate): Omit<OutputFile, "filename"> & { rawName: unknown } {
   const what = `output file ${index}`;
   if (typeof entry === "string") {
     if (entry.startsWith("data:")) {
-      const { bytes, contentType } = decodeDataUri(entry, what);
+      const { bytes, contentType } = decodeDataUri(entry, what, allocate);
       return { index, rawName: undefined, contentType, source: { kind: "inline", bytes } };
     }
     if (isHttpUrl(entry)) return { index, rawName: urlFilename(entry), contentType: undefined, source: { kind: "url", url: entry } };
@@ -185,10 +201,10 @@ function fileEntry(entry: unknown, index: number): Omit<OutputFile, "filename"> 
   const declared = normaliseContentType(entry.content_type ?? entry.mime_type ?? entry.mimetype);
   if (typeof entry.data === "string") {
     if (entry.data.startsWith("data:")) {
-      const { bytes, contentType } = decodeDataUri(entry.data, what);
+      const { bytes, contentType } = decodeDataUri(entry.data, what, allocate);
       return { index, rawName: entry.filename, contentType: declared ?? contentType, source: { kind: "inline", bytes } };
     }
-    return { index, rawName: entry.filename, contentType: declared, source: { kind: "inline", bytes: decodeBase64(entry.data, what) } };
+    return { index, rawName: entry.filename, contentType: declared, source: { kind: "inline", bytes: decodeBase64(entry.data, what, allocate) } };
   }
   if (typeof entry.url === "string") {
     if (!isHttpUrl(entry.url)) throw new OutputError(`${what} has a url that is not http(s)`);
@@ -217,16 +233,16 @@ function named(entries: Array<ReturnType<typeof fileEntry>>): OutputFile[] {
 }
 
 /** Splits one job's output into the files to store and the JSON to keep. */
-export function splitOutput(output: unknown): SplitOutput {
+export function splitOutput(output: unknown, allocate: Allocate = freshBytes): SplitOutput {
   if (Array.isArray(output) && output.length > 0 && output.every((item) => typeof item === "string" && isHttpUrl(item))) {
     return {
-      files: named(output.map((url, index) => fileEntry(url, index))),
+      files: named(output.map((url, index) => fileEntry(url, index, allocate))),
       withRefs: (refs) => ({ files: refs }),
     };
   }
   if (isRecord(output) && Array.isArray(output.files)) {
     return {
-      files: named(output.files.map((entry, index) => fileEntry(entry, index))),
+      files: named(output.files.map((entry, index) => fileEntry(entry, index, allocate))),
       withRefs: (refs) => ({ ...output, files: refs }),
     };
   }

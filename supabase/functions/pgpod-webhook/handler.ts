@@ -14,6 +14,7 @@ import { type SharedDeps, sharedDeps } from "../_shared/deps.ts";
 import { TransientError } from "../_shared/errors.ts";
 import { BodyTooLarge, json, readBytes } from "../_shared/http.ts";
 import { parseJsonBytes } from "../_shared/json-bytes.ts";
+import { type Allocate, reusing } from "../_shared/outputs.ts";
 import { runpodResultSchema, webhookQuerySchema } from "../_shared/schemas.ts";
 
 export function webhookHandler(config: WebhookConfig, deps: SharedDeps = sharedDeps(config, "pgpod-webhook")) {
@@ -33,8 +34,12 @@ export function webhookHandler(config: WebhookConfig, deps: SharedDeps = sharedD
     const { run, attempt } = query.data;
 
     let body: unknown;
+    let allocate: Allocate;
     try {
-      body = await readJson(req, config.limits.webhookBodyBytes);
+      const bytes = await readBytes(req, config.limits.webhookBodyBytes);
+      body = parseJsonBytes(bytes);
+      // Parsing copied out every string: the files are decoded into the body's own buffer.
+      allocate = reusing(bytes);
     } catch (error) {
       if (error instanceof BodyTooLarge) return json(413, { error: error.message });
       return json(400, { error: "body must be JSON" });
@@ -51,7 +56,7 @@ export function webhookHandler(config: WebhookConfig, deps: SharedDeps = sharedD
     try {
       const ctx = await db.runContext(run, attempt, result.id);
       // Without a context complete_runs records why it does not apply (unknown, stale, repeated).
-      const delivery = ctx ? await storedDelivery(deps, ctx, result) : deliveryWithoutFiles(run, attempt, result);
+      const delivery = ctx ? await storedDelivery(deps, ctx, result, allocate) : deliveryWithoutFiles(run, attempt, result);
       return json(200, await record(delivery));
     } catch (error) {
       const message = (error as Error).message;
@@ -59,9 +64,4 @@ export function webhookHandler(config: WebhookConfig, deps: SharedDeps = sharedD
       return json(error instanceof TransientError || isDatabaseUnavailable(error) ? 503 : 500, { error: message });
     }
   };
-}
-
-/** The body's JSON; its bytes are referenced only here, so they can be freed before the files are decoded. */
-async function readJson(req: Request, limit: number): Promise<unknown> {
-  return parseJsonBytes(await readBytes(req, limit));
 }
