@@ -2,7 +2,7 @@
 // naming the same runs in opposite orders wait for each other instead of
 // deadlocking: complete_runs against complete_runs (webhook batches), and
 // mark_submitted against complete_runs (a webhook that beat the dispatcher).
-import type { Sql } from "postgres";
+import type { TransactionSql } from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { db } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
@@ -50,7 +50,7 @@ async function claimTwoRuns(prefix: string): Promise<[string, string]> {
  * `second` names the high run before the low one. Locking in the order named
  * would make it hold the high run while waiting for the low one: a deadlock.
  */
-async function againstOppositeOrder<T>(low: string, high: string, second: (tx: Sql) => Promise<T>): Promise<[Summary[], T]> {
+async function againstOppositeOrder<T>(low: string, high: string, second: (tx: TransactionSql) => Promise<T>): Promise<[Summary[], T]> {
   let holdingLow!: () => void;
   const lowHeld = new Promise<void>((resolve) => (holdingLow = resolve));
   let waiterPid = 0;
