@@ -73,7 +73,7 @@ export async function runMeta(ctx: BenchContext, mode: RunMeta["mode"], duration
   }
 }
 
-const usage = "usage: npm run bench [-- --quick]   (full: about 20 minutes; --quick: about 2)";
+const usage = "usage: npm run bench [-- --quick]   (full: about 10 minutes on 2 idle cores; --quick: about 2)";
 
 export async function main(args: string[]): Promise<number> {
   if (args.includes("--help")) {
