@@ -274,8 +274,33 @@ export async function printEnv(c: StackConfig): Promise<void> {
   for (const [key, value] of Object.entries({ ...env, ...services, PGPOD_STATE_DIR: c.stateDir })) say(`${key}=${value}`);
 }
 
+const stackUsage = "usage: npm run stack -- <start|stop|status|reset|env> [--state-dir DIR] [--db-port N] [--api-port N] [--runpod-port N]";
+const stackOptions = new Set(["--state-dir", "--db-port", "--api-port", "--runpod-port"]);
+
+/** What is wrong with the options after the command, if anything. */
+function badArguments(rest: string[]): string | undefined {
+  for (let i = 0; i < rest.length; i++) {
+    const [name, inline] = rest[i].split(/=(.*)/s, 2);
+    if (!stackOptions.has(name)) return `unknown option ${rest[i]}`;
+    if (inline === undefined && (rest[i + 1] === undefined || rest[i + 1].startsWith("--"))) return `option ${name} needs a value`;
+    if (inline === undefined) i++;
+  }
+  return undefined;
+}
+
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
+  // Checked before anything runs: `reset --help` must not reset the stack.
+  if (args.includes("--help") || args.includes("-h")) {
+    say(stackUsage);
+    return 0;
+  }
+  const bad = badArguments(rest);
+  if (bad !== undefined) {
+    say(`${bad}; nothing was changed`);
+    say(stackUsage);
+    return 2;
+  }
   const config = resolveConfig(rest);
   switch (command) {
     case "start":
@@ -288,7 +313,7 @@ export async function main(args: string[]): Promise<number> {
     case "status": return (await status(config)) ? 0 : 3;
     case "env": await printEnv(config); return 0;
     default:
-      say("usage: npm run stack -- <start|stop|status|reset|env> [--state-dir DIR] [--db-port N] [--api-port N] [--runpod-port N]");
+      say(stackUsage);
       return 2;
   }
 }

@@ -28,6 +28,28 @@ const scratch = mkdtempSync(join(tmpdir(), "pgpod-cli-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe("npm run stack", () => {
+  it("prints its usage for --help, even after a command, and does nothing else", () => {
+    const stateDir = join(scratch, "help");
+    const { code, out } = stackCli(["reset", "--state-dir", stateDir, "--help"]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/^usage: npm run stack -- <start\|stop\|status\|reset\|env>/);
+    expect(existsSync(stateDir)).toBe(false);
+  });
+
+  it("refuses an unknown option or a flag without its value, changing nothing", () => {
+    const stateDir = join(scratch, "unknown");
+    const refusals: Array<[string[], string]> = [
+      [["reset", "--state-dir", stateDir, "--force"], "unknown option --force; nothing was changed"],
+      [["start", "--state-dir", stateDir, "--db-port"], "option --db-port needs a value; nothing was changed"],
+    ];
+    for (const [args, message] of refusals) {
+      const { code, out } = stackCli(args);
+      expect(code).toBe(2);
+      expect(out).toContain(message);
+      expect(existsSync(stateDir)).toBe(false);
+    }
+  });
+
   it("says the stack is already running instead of starting it twice", () => {
     const { code, out } = stackCli(["start", ...runningStackFlags()]);
     expect(code).toBe(0);
