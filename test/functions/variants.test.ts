@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { denoBin, denoEnv } from "../../local/bin/deno.mjs";
 import { repoRoot } from "../../local/stack/config.ts";
 import { imageSize } from "../../supabase/functions/_shared/image-header.ts";
-import { variantLimits } from "../../supabase/functions/_shared/variant-files.ts";
+import { variantLimits, type VariantFileRef } from "../../supabase/functions/_shared/variant-files.ts";
 
 /** A picture with detail in it (gradients and stripes), so encoders have work to do. */
 function picture(width: number, height: number, format: "png" | "jpeg" | "webp" | "gif"): Promise<Buffer> {
@@ -67,26 +67,13 @@ describe("imageSize", () => {
   });
 });
 
-interface Ref {
-  index: number;
-  filename: string;
-  bucket: string;
-  path: string;
-  content_type: string;
-  size: number;
-  sha256: string | null;
-  variant?: string;
-  variant_of?: number;
-  variants_skipped?: string;
-  variants_failed?: string;
-}
 interface Upload {
   bucket: string;
   path: string;
   contentType: string;
   base64: string;
 }
-type RunnerResult = { refs: Ref[]; uploads: Upload[]; remainingMegapixels: number } | { thrown: string; message: string };
+type RunnerResult = { refs: VariantFileRef[]; uploads: Upload[]; remainingMegapixels: number } | { thrown: string; message: string };
 
 const settings = { thumbnailWidth: 64, webp: true, maxMegapixels: variantLimits.maxMegapixels };
 
